@@ -1,0 +1,32 @@
+using System.CommandLine;
+
+namespace Mnist.Cli.Commands;
+
+/// <summary>Options several commands share, each created fresh per command.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> DataDir() => new("--data-dir")
+    {
+        Description = "Folder with the four IDX files (else $MNIST_DATA_DIR, else a per-user cache; missing files are downloaded).",
+    };
+
+    public static Option<string> Model() => new("--model")
+    {
+        Description = "A run folder (holding model.ckpt) or a model file.",
+        Required = true,
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of tables." };
+
+    public static Option<int?> Threads() => new("--threads")
+    {
+        Description = "libtorch intra-op threads (default: all cores).",
+        Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
+    };
+
+    public static Option<string> Device() => new Option<string>("--device")
+    {
+        Description = "cpu, cuda or auto (cuda needs the CUDA libtorch package; see Directory.Packages.props).",
+        DefaultValueFactory = _ => "cpu",
+    }.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+}

@@ -1,0 +1,94 @@
+using System.CommandLine;
+using Mnist.Core.Data;
+using Mnist.Core.Infrastructure;
+using Mnist.Core.Model;
+using Mnist.Core.Training;
+
+namespace Mnist.Cli.Commands;
+
+/// <summary><c>mnist train</c>: the seed's training job into a run folder.</summary>
+internal static class TrainCommand
+{
+    private static readonly Option<string?> DataDir = CommonOptions.DataDir();
+    private static readonly Option<string> Out = new("--out") { Description = "Run folder for the model file, checkpoint, history and evaluation.", Required = true };
+    private static readonly Option<int?> Epochs = new("--epochs") { Description = "Epoch budget (default 100, as the seed; early stopping usually ends sooner)." };
+    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Mini-batch size (Keras's default, 32).", DefaultValueFactory = _ => 32 };
+    private static readonly Option<int> Patience = new("--patience") { Description = "Early stopping: epochs without a better val_loss (0 = off).", DefaultValueFactory = _ => 5 };
+    private static readonly Option<double> ValidationSplit = new("--validation-split") { Description = "Stratified share held out for validation.", DefaultValueFactory = _ => 0.1 };
+    private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source (init, split, shuffle, augmentation, dropout).", DefaultValueFactory = _ => 42 };
+    private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick runs)." };
+    private static readonly Option<bool> NoAugment = new("--no-augment") { Description = "Switch augmentation off." };
+    private static readonly Option<double> Rotation = new("--rotation") { Description = "Augmentation: max rotation in degrees.", DefaultValueFactory = _ => 10 };
+    private static readonly Option<double> Zoom = new("--zoom") { Description = "Augmentation: zoom range (0.1 = 0.9x to 1.1x).", DefaultValueFactory = _ => 0.1 };
+    private static readonly Option<double> Shift = new("--shift") { Description = "Augmentation: max shift as a share of width and height.", DefaultValueFactory = _ => 0.1 };
+    private static readonly Option<bool> Standardize = new("--standardize") { Description = "Standardise pixels with the training set's mean and std (kept in the model file)." };
+    private static readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam learning rate (default: the hyperparameters', 1e-3 for the seed)." };
+    private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: halve the rate after N epochs without a better val_loss (0 = off, as the seed).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the one-hot targets.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string?> Hyperparameters = new("--hyperparameters") { Description = "JSON file of hyperparameters (default: the seed's final model)." };
+    private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint." };
+    private static readonly Option<int?> Threads = CommonOptions.Threads();
+    private static readonly Option<string> Device = CommonOptions.Device();
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("train", "Train a model (the seed's final model by default) and evaluate it on the test set.")
+        {
+            DataDir, Out, Epochs, BatchSize, Patience, ValidationSplit, Seed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
+            Standardize, LearningRate, ReduceLrPatience, LabelSmoothing, Hyperparameters, Resume, Threads, Device,
+        };
+        command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, context.Cancellation);
+            var request = ToRequest(parse);
+            var progress = new KerasProgress(context.Output, context.Interactive);
+            var outcome = await TrainingRun.RunAsync(request, progress, context.Output, linked.Token).ConfigureAwait(false);
+            var best = outcome.Fit.BestEpoch;
+            context.Output.WriteLine();
+            context.Output.WriteLine($"Best epoch {best?.Epoch}: val_loss {best?.ValLoss:0.0000}, val_accuracy {best?.ValAccuracy * 100:0.00}%  ({outcome.Fit.History.Count} epochs, {outcome.Elapsed.TotalMinutes:0.0} min)");
+            context.Output.WriteLine($"Test: accuracy {outcome.Test.Accuracy * 100:0.00}%, loss {outcome.Test.Loss:0.0000}  ({outcome.Test.Count} images)");
+            context.Output.WriteLine($"Model file: {outcome.ModelPath}");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>The Core request a command line stands for.</summary>
+    public static TrainRequest ToRequest(ParseResult parse)
+    {
+        var config = ModelConfig.Seed;
+        if (parse.GetValue(Hyperparameters) is { } file)
+        {
+            if (!File.Exists(file)) throw new FileNotFoundException($"{file}: hyperparameters file not found", file);
+            config = Json.Deserialize<ModelConfig>(File.ReadAllText(file), file);
+        }
+        if (parse.GetValue(LearningRate) is { } lr) config = config with { LearningRate = lr };
+        var augmentation = parse.GetValue(NoAugment)
+            ? AugmentationOptions.None
+            : new AugmentationOptions(parse.GetValue(Rotation), parse.GetValue(Zoom), parse.GetValue(Shift));
+        var epochs = parse.GetValue(Epochs);
+        return new TrainRequest
+        {
+            OutDir = parse.GetRequiredValue(Out),
+            DataDir = parse.GetValue(DataDir),
+            Config = config,
+            Options = new TrainingOptions
+            {
+                Epochs = epochs ?? 100,
+                BatchSize = parse.GetValue(BatchSize),
+                Patience = parse.GetValue(Patience),
+                ValidationFraction = parse.GetValue(ValidationSplit),
+                Seed = parse.GetValue(Seed),
+                TrainLimit = parse.GetValue(TrainLimit),
+                Augmentation = augmentation,
+                Standardize = parse.GetValue(Standardize),
+                ReduceLrPatience = parse.GetValue(ReduceLrPatience),
+                LabelSmoothing = parse.GetValue(LabelSmoothing),
+            },
+            Resume = parse.GetValue(Resume),
+            ResumeEpochs = epochs,
+            Threads = parse.GetValue(Threads),
+            Device = parse.GetValue(Device)!,
+        };
+    }
+}

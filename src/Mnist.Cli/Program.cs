@@ -1,0 +1,1 @@
+return await Mnist.Cli.CliApp.RunAsync(args, Console.Out, Console.Error);

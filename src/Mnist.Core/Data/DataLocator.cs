@@ -1,0 +1,46 @@
+namespace Mnist.Core.Data;
+
+/// <summary>
+/// Where a dataset's files are: an explicit directory, else the environment variable
+/// <c>MNIST_DATA_DIR</c>, else a per-user cache folder.
+/// </summary>
+public static class DataLocator
+{
+    public const string EnvironmentVariable = "MNIST_DATA_DIR";
+
+    public static string Resolve(string? explicitDir, DatasetInfo dataset, Func<string, string?>? getEnv = null)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitDir)) return Path.GetFullPath(explicitDir);
+        var env = (getEnv ?? Environment.GetEnvironmentVariable)(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(env)) return Path.GetFullPath(env);
+        return DefaultCacheDir(dataset, getEnv);
+    }
+
+    /// <summary><c>$XDG_CACHE_HOME/mnist-dotnet/NAME</c>, else <c>~/.cache/mnist-dotnet/NAME</c> (LocalApplicationData on Windows).</summary>
+    public static string DefaultCacheDir(DatasetInfo dataset, Func<string, string?>? getEnv = null)
+    {
+        getEnv ??= Environment.GetEnvironmentVariable;
+        string root;
+        if (OperatingSystem.IsWindows())
+        {
+            root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        }
+        else
+        {
+            var xdg = getEnv("XDG_CACHE_HOME");
+            root = !string.IsNullOrWhiteSpace(xdg)
+                ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        }
+        return Path.Combine(root, "mnist-dotnet", dataset.Name);
+    }
+
+    /// <summary>The path of a file in the directory: the .gz as named, or its decompressed twin.</summary>
+    public static string? FindFile(string dir, DatasetFile file)
+    {
+        var gz = Path.Combine(dir, file.Name);
+        if (File.Exists(gz)) return gz;
+        var raw = Path.Combine(dir, Path.GetFileNameWithoutExtension(file.Name));
+        return File.Exists(raw) ? raw : null;
+    }
+}

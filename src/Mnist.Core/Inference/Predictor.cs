@@ -1,0 +1,86 @@
+using Mnist.Core.Data;
+using Mnist.Core.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Mnist.Core.Inference;
+
+/// <summary>A prediction: the class index, its name, and the probabilities of all classes.</summary>
+public sealed record Prediction(int Index, string Label, float[] Probabilities)
+{
+    public float Confidence => Probabilities[Index];
+}
+
+/// <summary>
+/// A model rebuilt from its file, ready for inference. TorchSharp does not promise that one
+/// module may run forward on several threads at once, so calls are serialised by a lock; the
+/// input path is the shared <see cref="Preprocessing"/> and <see cref="ImagePreprocessor"/>.
+/// </summary>
+public sealed class Predictor : IDisposable
+{
+    private readonly Sequential _model;
+    private readonly Lock _gate = new();
+    private readonly Device _device;
+
+    private Predictor(Sequential model, ModelFileContents contents, Device device)
+    {
+        _model = model;
+        Contents = contents;
+        _device = device;
+    }
+
+    public ModelFileContents Contents { get; }
+    public ModelManifest Manifest => Contents.Manifest;
+    public int InputSize => Manifest.Hyperparameters.InputSize;
+
+    public static Predictor Load(string modelOrRunDir, Device? device = null)
+    {
+        var path = ModelFile.ResolvePath(modelOrRunDir);
+        device ??= CPU;
+        var (model, contents) = ModelFile.LoadModel(path, device);
+        return new Predictor(model, contents, device);
+    }
+
+    /// <summary>Predicts preprocessed inputs (each InputSize² floats in [0, 1]).</summary>
+    public Prediction[] Predict(IReadOnlyList<float[]> inputs)
+    {
+        if (inputs.Count == 0) return [];
+        var pixels = InputSize * InputSize;
+        var flat = new float[inputs.Count * pixels];
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i].Length != pixels) throw new ArgumentException($"input {i} has {inputs[i].Length} values; the model takes {pixels}");
+            inputs[i].CopyTo(flat, i * pixels);
+        }
+        float[] probabilities;
+        lock (_gate)
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var x = Preprocessing.Normalize(Preprocessing.ToUnitTensor(flat, inputs.Count, InputSize, InputSize, _device), Manifest.Normalization);
+            probabilities = _model.forward(x).exp().cpu().data<float>().ToArray();
+        }
+        var classes = Manifest.ClassNames.Count;
+        var result = new Prediction[inputs.Count];
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var p = probabilities.AsSpan(i * classes, classes).ToArray();
+            var best = 0;
+            for (var c = 1; c < classes; c++) if (p[c] > p[best]) best = c;
+            result[i] = new Prediction(best, Manifest.ClassNames[best], p);
+        }
+        return result;
+    }
+
+    public Prediction Predict(float[] input) => Predict([input])[0];
+
+    /// <summary>Preprocesses an encoded image (PNG, JPEG) and predicts it; returns the model input too.</summary>
+    public (Prediction Prediction, float[] Input) PredictImage(byte[] encoded, ImageLimits? limits = null)
+    {
+        var input = ImagePreprocessor.FromEncoded(encoded, limits);
+        return (Predict(input), input);
+    }
+
+    public void Dispose() => _model.Dispose();
+}

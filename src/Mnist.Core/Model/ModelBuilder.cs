@@ -1,0 +1,85 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Mnist.Core.Model;
+
+/// <summary>
+/// Builds the network as a pure function of its hyperparameters: a <see cref="Sequential"/> with
+/// Keras-style deterministic layer names (conv2d_1, max_pooling2d_1, batch_normalization_1, ...),
+/// an activation module named after its layer (conv2d_1_relu), and sizes computed from the input.
+/// The output is log-probabilities (Dense + log-softmax); probabilities are their exponent.
+/// Keras defaults are kept for initialisation (Glorot-uniform kernels, zero biases) and
+/// BatchNorm epsilon (1e-3). BatchNorm's running statistics use PyTorch's momentum 0.1 (Keras's
+/// 0.99 is PyTorch 0.01): the running variance starts at 1, and with Keras's slower average it
+/// still dominates after a short run's few hundred steps, so evaluation of a one-epoch model
+/// on 5,000 images fell to ~20% accuracy (measured).
+/// </summary>
+public static class ModelBuilder
+{
+    public const double BatchNormEpsilon = 1e-3;
+    public const double BatchNormMomentum = 0.1;
+    public const string OutputActivationSuffix = "_log_softmax";
+
+    public static Sequential Build(ModelConfig config, long? seed = null)
+    {
+        config.Validate();
+        if (seed is { } s) torch.manual_seed(s);
+
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        var conv = 0; var pool = 0; var norm = 0; var dense = 0; var dropout = 0;
+        var channels = (long)config.InputChannels;
+        var size = (long)config.InputSize;
+
+        foreach (var filters in new[] { config.Conv1Filters, config.Conv2Filters })
+        {
+            var name = $"conv2d_{++conv}";
+            layers.Add((name, nn.Conv2d(channels, filters, config.KernelSize, padding: Padding.Same)));
+            layers.Add(($"{name}_{config.ConvActivation}", Activations.Create(config.ConvActivation)));
+            layers.Add(($"max_pooling2d_{++pool}", nn.MaxPool2d(2)));
+            layers.Add(($"batch_normalization_{++norm}", nn.BatchNorm2d(filters, BatchNormEpsilon, BatchNormMomentum)));
+            channels = filters;
+            size /= 2;
+        }
+
+        layers.Add(("flatten", nn.Flatten()));
+        var features = channels * size * size;
+
+        foreach (var layer in config.Dense)
+        {
+            var name = $"dense_{++dense}";
+            layers.Add((name, nn.Linear(features, layer.Units)));
+            layers.Add(($"{name}_{layer.Activation}", Activations.Create(layer.Activation)));
+            layers.Add(($"dropout_{++dropout}", nn.Dropout(layer.Dropout)));
+            layers.Add(($"batch_normalization_{++norm}", nn.BatchNorm1d(layer.Units, BatchNormEpsilon, BatchNormMomentum)));
+            features = layer.Units;
+        }
+
+        var output = $"dense_{++dense}";
+        layers.Add((output, nn.Linear(features, config.Classes)));
+        layers.Add((output + OutputActivationSuffix, nn.LogSoftmax(1)));
+
+        var model = nn.Sequential(layers);
+        InitializeLikeKeras(model);
+        return model;
+    }
+
+    /// <summary>Keras's defaults: Glorot-uniform kernels and zero biases.</summary>
+    private static void InitializeLikeKeras(nn.Module model)
+    {
+        using var _ = no_grad();
+        foreach (var (_, module) in model.named_children())
+        {
+            if (module is Conv2d c)
+            {
+                nn.init.xavier_uniform_(c.weight);
+                if (c.bias is not null) nn.init.zeros_(c.bias);
+            }
+            else if (module is Linear l)
+            {
+                nn.init.xavier_uniform_(l.weight);
+                if (l.bias is not null) nn.init.zeros_(l.bias);
+            }
+        }
+    }
+}

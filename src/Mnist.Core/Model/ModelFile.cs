@@ -1,0 +1,193 @@
+using System.IO.Compression;
+using Mnist.Core.Data;
+using Mnist.Core.Evaluation;
+using Mnist.Core.Infrastructure;
+using Mnist.Core.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Mnist.Core.Model;
+
+/// <summary>The best value of the monitored metric and the epoch it was reached at.</summary>
+public sealed record BestMetric(string Monitor, double Value, int Epoch);
+
+/// <summary>
+/// What a model file says about itself: enough for evaluate, predict and the web app to rebuild
+/// the network and its preprocessing from the file alone.
+/// </summary>
+public sealed record ModelManifest
+{
+    public const string FormatName = "mnist-dotnet-model";
+    public const int CurrentVersion = 1;
+
+    public string Format { get; init; } = FormatName;
+    public int FormatVersion { get; init; } = CurrentVersion;
+    public required string Dataset { get; init; }
+    public required IReadOnlyList<string> ClassNames { get; init; }
+    public required ModelConfig Hyperparameters { get; init; }
+    public required Normalization Normalization { get; init; }
+
+    /// <summary>The epoch (1-based) whose weights the file holds.</summary>
+    public int Epoch { get; init; }
+    public BestMetric? Best { get; init; }
+    public EpochRecord? Metrics { get; init; }
+    public required IReadOnlyDictionary<string, string> DataChecksums { get; init; }
+    public TrainingOptions? Training { get; init; }
+    public long TotalParams { get; init; }
+    public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
+    public string TorchSharpVersion { get; init; } = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown";
+}
+
+/// <summary>The training loop's own state, stored in the per-epoch checkpoint for --resume.</summary>
+public sealed record TrainerState(int EpochsDone, double BestValue, int BestEpoch, int Wait, int LrWait, bool Stopped, double LearningRate)
+{
+    public static TrainerState Initial(double learningRate) => new(0, double.PositiveInfinity, 0, 0, 0, false, learningRate);
+}
+
+/// <summary>The contents of a model file or checkpoint (a zip archive of JSON and TorchSharp weight files).</summary>
+public sealed class ModelFileContents
+{
+    public required ModelManifest Manifest { get; init; }
+    public IReadOnlyList<EpochRecord> History { get; init; } = [];
+    public EvaluationResult? Evaluation { get; init; }
+    public TrainerState? TrainerState { get; init; }
+    public byte[] Weights { get; init; } = [];
+    public byte[]? OptimizerState { get; init; }
+}
+
+/// <summary>
+/// Reads and writes model files. Entries: manifest.json, weights.bin (TorchSharp's state format),
+/// history.json, evaluation.json, and for training checkpoints optimizer.bin and trainer_state.json.
+/// Writes are atomic.
+/// </summary>
+public static class ModelFile
+{
+    public const string DefaultFileName = "model.ckpt";
+    public const string CheckpointFileName = "checkpoint.ckpt";
+
+    /// <summary>A run folder names its model file; a file path is taken as it is.</summary>
+    public static string ResolvePath(string modelOrRunDir) =>
+        Directory.Exists(modelOrRunDir) ? Path.Combine(modelOrRunDir, DefaultFileName) : modelOrRunDir;
+
+    public static byte[] SerializeWeights(nn.Module module)
+    {
+        using var ms = new MemoryStream();
+        using (var writer = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) module.save(writer);
+        return ms.ToArray();
+    }
+
+    public static void LoadWeights(nn.Module module, byte[] weights, string source)
+    {
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(weights));
+            module.load(reader, strict: true);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or EndOfStreamException or IOException)
+        {
+            throw new InvalidDataException($"{source}: weights do not match the hyperparameters in its manifest ({e.Message})", e);
+        }
+    }
+
+    public static byte[] SerializeOptimizer(OptimizerHelper optimizer)
+    {
+        using var ms = new MemoryStream();
+        using (var writer = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(writer);
+        return ms.ToArray();
+    }
+
+    public static void LoadOptimizer(OptimizerHelper optimizer, byte[] state)
+    {
+        using var reader = new BinaryReader(new MemoryStream(state));
+        optimizer.load_state_dict(reader);
+    }
+
+    public static void Save(string path, ModelFileContents contents) =>
+        AtomicFile.Write(path, stream =>
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            WriteEntry(zip, "manifest.json", Json.Serialize(contents.Manifest));
+            WriteEntry(zip, "weights.bin", contents.Weights);
+            WriteEntry(zip, "history.json", Json.Serialize(contents.History));
+            if (contents.Evaluation is not null) WriteEntry(zip, "evaluation.json", Json.Serialize(contents.Evaluation));
+            if (contents.TrainerState is not null) WriteEntry(zip, "trainer_state.json", Json.Serialize(contents.TrainerState));
+            if (contents.OptimizerState is not null) WriteEntry(zip, "optimizer.bin", contents.OptimizerState);
+        });
+
+    public static ModelFileContents Read(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: model file not found (pass a run folder holding {DefaultFileName}, or the file itself)", path);
+        }
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var manifestJson = ReadText(zip, "manifest.json", path) ?? throw new InvalidDataException($"{path}: not a model file (no manifest.json)");
+            var manifest = Json.Deserialize<ModelManifest>(manifestJson, $"{path}:manifest.json");
+            if (manifest.Format != ModelManifest.FormatName)
+            {
+                throw new InvalidDataException($"{path}: format '{manifest.Format}' is not {ModelManifest.FormatName}");
+            }
+            if (manifest.FormatVersion > ModelManifest.CurrentVersion)
+            {
+                throw new InvalidDataException($"{path}: format version {manifest.FormatVersion} is newer than this program reads ({ModelManifest.CurrentVersion})");
+            }
+            var history = ReadText(zip, "history.json", path);
+            var evaluation = ReadText(zip, "evaluation.json", path);
+            var state = ReadText(zip, "trainer_state.json", path);
+            return new ModelFileContents
+            {
+                Manifest = manifest,
+                Weights = ReadBytes(zip, "weights.bin", path) ?? throw new InvalidDataException($"{path}: no weights.bin"),
+                History = history is null ? [] : Json.Deserialize<List<EpochRecord>>(history, $"{path}:history.json"),
+                Evaluation = evaluation is null ? null : Json.Deserialize<EvaluationResult>(evaluation, $"{path}:evaluation.json"),
+                TrainerState = state is null ? null : Json.Deserialize<TrainerState>(state, $"{path}:trainer_state.json"),
+                OptimizerState = ReadBytes(zip, "optimizer.bin", path),
+            };
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: not a readable model file ({e.Message})", e);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{path}: corrupt manifest ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Rebuilds the network from the file alone, in eval mode.</summary>
+    public static (Sequential Model, ModelFileContents Contents) LoadModel(string path, Device? device = null)
+    {
+        var contents = Read(path);
+        var model = ModelBuilder.Build(contents.Manifest.Hyperparameters);
+        LoadWeights(model, contents.Weights, path);
+        if (device is not null) model.to(device);
+        model.eval();
+        return (model, contents);
+    }
+
+    private static void WriteEntry(ZipArchive zip, string name, string text) =>
+        WriteEntry(zip, name, System.Text.Encoding.UTF8.GetBytes(text));
+
+    private static void WriteEntry(ZipArchive zip, string name, byte[] bytes)
+    {
+        var entry = zip.CreateEntry(name, name.EndsWith(".json", StringComparison.Ordinal) ? CompressionLevel.Optimal : CompressionLevel.Fastest);
+        using var s = entry.Open();
+        s.Write(bytes);
+    }
+
+    private static byte[]? ReadBytes(ZipArchive zip, string name, string path)
+    {
+        var entry = zip.GetEntry(name);
+        if (entry is null) return null;
+        using var s = entry.Open();
+        using var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return ms.ToArray();
+    }
+
+    private static string? ReadText(ZipArchive zip, string name, string path) =>
+        ReadBytes(zip, name, path) is { } b ? System.Text.Encoding.UTF8.GetString(b) : null;
+}

@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using Mnist.Core.Data;
+using Mnist.Core.Evaluation;
+using Mnist.Core.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Mnist.Core.Training;
+
+/// <summary>What a training loop tells the outside world; every method is optional.</summary>
+public interface ITrainingObserver
+{
+    void OnEpochBegin(int epoch, int epochs, int batches) { }
+    void OnBatchEnd(int batch, int batches, double loss, double accuracy) { }
+    void OnEpochEnd(EpochRecord record, bool improved, TrainerState state) { }
+    void OnInfo(string message) { }
+}
+
+/// <summary>The end of an epoch, handed to whoever persists it, before the next epoch starts.</summary>
+public sealed record EpochCheckpoint(
+    EpochRecord Record,
+    bool Improved,
+    TrainerState State,
+    IReadOnlyList<EpochRecord> History,
+    byte[] Weights,
+    Func<byte[]> OptimizerState);
+
+public sealed record FitResult(IReadOnlyList<EpochRecord> History, TrainerState State, byte[] BestWeights)
+{
+    public EpochRecord? BestEpoch => History.FirstOrDefault(h => h.Epoch == State.BestEpoch);
+}
+
+/// <summary>
+/// Keras's <c>model.fit</c> for one network: Adam, shuffled mini-batches, augmentation on the
+/// whole batch, categorical cross-entropy on one-hot targets, validation after each epoch,
+/// early stopping on validation loss that restores the best weights, optional
+/// ReduceLROnPlateau. Each epoch is a pure function of (weights, optimiser state, seed, epoch):
+/// shuffling, augmentation and dropout draw from generators seeded by the run's seed and the
+/// epoch number, so a resumed run reaches the same state as an uninterrupted one.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly Sequential _model;
+    private readonly TrainingOptions _options;
+    private readonly ITrainingObserver _observer;
+
+    public Trainer(Sequential model, ModelConfig config, TrainingOptions options, ITrainingObserver? observer = null)
+    {
+        options.Validate();
+        _model = model;
+        _options = options;
+        _observer = observer ?? new NullObserver();
+        Optimizer = optim.Adam(model.parameters(), config.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-7);
+    }
+
+    public Adam Optimizer { get; }
+
+    public static ulong SeedFor(int seed, int epoch, int stream)
+    {
+        // SplitMix64 of (seed, epoch, stream): independent, reproducible streams.
+        var z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + (ulong)stream * 0x94D049BB133111EBUL + 0x632BE59BD9B4E019UL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (z ^ (z >> 31)) & 0x7FFF_FFFF_FFFF_FFFFUL;
+    }
+
+    /// <summary>
+    /// Trains from <paramref name="start"/> (epochs already done, early-stopping state) until the
+    /// epoch budget is spent or early stopping fires, then restores the best weights.
+    /// <paramref name="onEpoch"/> persists each epoch before the next begins; cancellation is
+    /// honoured between batches (the current epoch is then lost, nothing before it).
+    /// </summary>
+    public FitResult Fit(
+        TrainingData data,
+        TrainerState? start = null,
+        IReadOnlyList<EpochRecord>? history = null,
+        byte[]? bestWeights = null,
+        Action<EpochCheckpoint>? onEpoch = null,
+        CancellationToken ct = default)
+    {
+        var state = start ?? TrainerState.Initial(Optimizer.ParamGroups.First().LearningRate);
+        var records = new List<EpochRecord>(history ?? []);
+        SetLearningRate(state.LearningRate);
+        var n = data.TrainCount;
+        var batchSize = Math.Min(_options.BatchSize, n);
+        var batches = (int)(n / batchSize) + (n % batchSize >= 2 ? 1 : 0); // a last batch of one image would break BatchNorm
+
+        for (var epoch = state.EpochsDone + 1; epoch <= _options.Epochs && !state.Stopped; epoch++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var clock = Stopwatch.StartNew();
+            _observer.OnEpochBegin(epoch, _options.Epochs, batches);
+            var (loss, accuracy) = TrainEpoch(data, epoch, batchSize, batches, ct);
+            var (valLoss, valAccuracy, _) = Evaluator.Run(_model, data.ValX, data.ValY, data.Normalization, _options.EvalBatchSize);
+            var record = new EpochRecord(epoch, loss, accuracy, valLoss, valAccuracy, state.LearningRate, clock.Elapsed.TotalSeconds);
+            records.Add(record);
+
+            var improved = double.IsFinite(valLoss) && valLoss < state.BestValue - _options.MinDelta;
+            var weights = ModelFile.SerializeWeights(_model);
+            if (improved) bestWeights = weights;
+            state = NextState(state, epoch, valLoss, improved);
+            onEpoch?.Invoke(new EpochCheckpoint(record, improved, state, records, weights, () => ModelFile.SerializeOptimizer(Optimizer)));
+            _observer.OnEpochEnd(record, improved, state);
+            if (state.Stopped && state.EpochsDone < _options.Epochs)
+            {
+                _observer.OnInfo($"Early stopping: no improvement of val_loss for {_options.Patience} epochs; restoring the weights of epoch {state.BestEpoch}.");
+            }
+        }
+
+        if (bestWeights is not null) ModelFile.LoadWeights(_model, bestWeights, "best weights");
+        return new FitResult(records, state, bestWeights ?? ModelFile.SerializeWeights(_model));
+    }
+
+    private TrainerState NextState(TrainerState state, int epoch, double valLoss, bool improved)
+    {
+        var wait = improved ? 0 : state.Wait + 1;
+        var lrWait = improved ? 0 : state.LrWait + 1;
+        var lr = state.LearningRate;
+        if (_options.ReduceLrPatience > 0 && lrWait >= _options.ReduceLrPatience && lr > _options.MinLearningRate)
+        {
+            lr = Math.Max(lr * _options.ReduceLrFactor, _options.MinLearningRate);
+            lrWait = 0;
+            _observer.OnInfo($"ReduceLROnPlateau: learning rate reduced to {lr:G4}.");
+            SetLearningRate(lr);
+        }
+        var stopped = (_options.Patience > 0 && wait >= _options.Patience) || !double.IsFinite(valLoss);
+        return new TrainerState(
+            epoch,
+            improved ? valLoss : state.BestValue,
+            improved ? epoch : state.BestEpoch,
+            wait,
+            lrWait,
+            stopped,
+            lr);
+    }
+
+    private (double Loss, double Accuracy) TrainEpoch(TrainingData data, int epoch, long batchSize, int batches, CancellationToken ct)
+    {
+        _model.train();
+        torch.manual_seed((long)SeedFor(_options.Seed, epoch, 1)); // dropout
+        using var generator = new Generator(SeedFor(_options.Seed, epoch, 2));
+        using var perm = randperm(data.TrainCount, generator: generator).to(data.TrainX.device);
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        for (var b = 0; b < batches; b++)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var start = b * batchSize;
+            var len = Math.Min(batchSize, data.TrainCount - start);
+            var idx = perm.narrow(0, start, len);
+            var x = data.TrainX.index_select(0, idx);
+            var y = data.TrainY.index_select(0, idx);
+            x = Augmentation.Apply(x, _options.Augmentation, generator);
+            x = Preprocessing.Normalize(x, data.Normalization);
+            var logProbs = _model.forward(x);
+            var target = Preprocessing.OneHot(y, data.Classes, _options.LabelSmoothing);
+            var loss = -(target * logProbs).sum(1).mean();
+            Optimizer.zero_grad();
+            loss.backward();
+            Optimizer.step();
+            lossSum += loss.item<float>() * len;
+            correct += logProbs.argmax(1).eq(y).sum().item<long>();
+            seen += len;
+            _observer.OnBatchEnd(b + 1, batches, lossSum / seen, (double)correct / seen);
+        }
+        return (lossSum / seen, (double)correct / seen);
+    }
+
+    private void SetLearningRate(double lr)
+    {
+        foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
+    }
+
+    public void Dispose() => Optimizer.Dispose();
+
+    private sealed class NullObserver : ITrainingObserver;
+}

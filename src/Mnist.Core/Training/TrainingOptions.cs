@@ -1,0 +1,49 @@
+using Mnist.Core.Data;
+
+namespace Mnist.Core.Training;
+
+/// <summary>Everything that decides a training run besides the hyperparameters; stored in every checkpoint.</summary>
+public sealed record TrainingOptions
+{
+    public string Dataset { get; init; } = "mnist";
+    public int Epochs { get; init; } = 100;
+    public int BatchSize { get; init; } = 32;
+    public int EvalBatchSize { get; init; } = 1000;
+
+    /// <summary>Early stopping on validation loss: epochs without improvement before stopping (0 disables).</summary>
+    public int Patience { get; init; } = 5;
+    public double MinDelta { get; init; }
+    public double ValidationFraction { get; init; } = 0.1;
+    public int Seed { get; init; } = 42;
+    public AugmentationOptions Augmentation { get; init; } = AugmentationOptions.Seed;
+    public bool Standardize { get; init; }
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>Keras's ReduceLROnPlateau on validation loss: epochs without improvement before the rate is multiplied by the factor (0 disables, as in the seed).</summary>
+    public int ReduceLrPatience { get; init; }
+    public double ReduceLrFactor { get; init; } = 0.5;
+    public double MinLearningRate { get; init; } = 1e-6;
+
+    /// <summary>Use only the first N training images (quick runs); null for all.</summary>
+    public int? TrainLimit { get; init; }
+
+    public void Validate()
+    {
+        static void Check(bool ok, string option, object? value, string rule)
+        {
+            if (!ok) throw new ArgumentException($"{option} = {value}: {rule}");
+        }
+        Check(Epochs >= 1, "--epochs", Epochs, "must be at least 1");
+        Check(BatchSize >= 1, "--batch-size", BatchSize, "must be at least 1");
+        Check(EvalBatchSize >= 1, "eval batch size", EvalBatchSize, "must be at least 1");
+        Check(Patience >= 0, "--patience", Patience, "must be 0 (off) or more");
+        Check(ValidationFraction is > 0 and < 1, "--validation-split", ValidationFraction, "must be in (0, 1)");
+        Check(TrainLimit is null or >= 20, "--train-limit", TrainLimit, "must be at least 20 images");
+        Check(ReduceLrPatience >= 0, "--reduce-lr-patience", ReduceLrPatience, "must be 0 (off) or more");
+        Check(ReduceLrFactor is > 0 and < 1, "--reduce-lr-factor", ReduceLrFactor, "must be in (0, 1)");
+        Check(LabelSmoothing is >= 0 and < 1, "--label-smoothing", LabelSmoothing, "must be in [0, 1)");
+        Check(Augmentation.RotationDegrees is >= 0 and <= 180, "--rotation", Augmentation.RotationDegrees, "must be in [0, 180] degrees");
+        Check(Augmentation.Zoom is >= 0 and < 1, "--zoom", Augmentation.Zoom, "must be in [0, 1)");
+        Check(Augmentation.Shift is >= 0 and < 1, "--shift", Augmentation.Shift, "must be in [0, 1)");
+    }
+}

@@ -1,0 +1,43 @@
+using Mnist.Core.Data;
+
+namespace Mnist.Core.Tests.Support;
+
+/// <summary>Where the real MNIST files are: $MNIST_DATA_DIR, else shared/data/mnist beside the checkout.</summary>
+public static class TestData
+{
+    private static readonly Lazy<string> Dir = new(Locate);
+    private static readonly Lazy<Dataset> Loaded = new(() => Dataset.Load(MnistDir, DatasetInfo.Mnist));
+
+    public static string MnistDir => Dir.Value;
+
+    /// <summary>The real MNIST dataset, read once per test run.</summary>
+    public static Dataset Mnist => Loaded.Value;
+
+    private static string Locate()
+    {
+        if (Environment.GetEnvironmentVariable(DataLocator.EnvironmentVariable) is { Length: > 0 } env) return env;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared", "data", "mnist"), Path.Combine(dir.FullName, "..", "shared", "data", "mnist") })
+            {
+                if (File.Exists(Path.Combine(candidate, DatasetInfo.Mnist.TrainImages.Name))) return Path.GetFullPath(candidate);
+            }
+        }
+        throw new InvalidOperationException($"MNIST not found: set {DataLocator.EnvironmentVariable} or put the files in shared/data/mnist beside the checkout.");
+    }
+}
+
+/// <summary>A temporary folder, deleted on dispose.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mnist-tests-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

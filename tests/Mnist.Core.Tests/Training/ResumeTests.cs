@@ -1,0 +1,54 @@
+using Mnist.Core.Model;
+using Mnist.Core.Tests.Support;
+using Mnist.Core.Training;
+
+namespace Mnist.Core.Tests.Training;
+
+public sealed class ResumeTests
+{
+    private static TrainRequest Request(string dir) => new()
+    {
+        OutDir = dir,
+        DataDir = TestData.MnistDir,
+        Options = new TrainingOptions { Epochs = 3, TrainLimit = 640, BatchSize = 64, Seed = 9, Patience = 5 },
+    };
+
+    /// <summary>Cancels the run as soon as the given epoch has ended (and been checkpointed).</summary>
+    private sealed class StopAfter(int epoch, CancellationTokenSource cts) : ITrainingObserver
+    {
+        public void OnEpochEnd(EpochRecord record, bool improved, TrainerState state)
+        {
+            if (record.Epoch == epoch) cts.Cancel();
+        }
+    }
+
+    [Fact]
+    public async Task Given_a_run_interrupted_after_epoch_1_When_resumed_Then_it_reaches_the_same_state_as_an_uninterrupted_run()
+    {
+        using var straight = new TempDir();
+        using var interrupted = new TempDir();
+        var expected = await TrainingRun.RunAsync(Request(straight.Path));
+
+        using (var cts = new CancellationTokenSource())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TrainingRun.RunAsync(Request(interrupted.Path), new StopAfter(1, cts), ct: cts.Token));
+        }
+        Assert.Equal(1, ModelFile.Read(interrupted.File(ModelFile.CheckpointFileName)).TrainerState!.EpochsDone);
+        var resumed = await TrainingRun.RunAsync(Request(interrupted.Path) with { Resume = true });
+
+        Assert.Equal(expected.Fit.History.Select(h => (h.Epoch, h.Loss, h.ValLoss, h.ValAccuracy)), resumed.Fit.History.Select(h => (h.Epoch, h.Loss, h.ValLoss, h.ValAccuracy)));
+        Assert.Equal(ModelFile.Read(straight.File(ModelFile.CheckpointFileName)).Weights, ModelFile.Read(interrupted.File(ModelFile.CheckpointFileName)).Weights);
+        Assert.Equal(ModelFile.Read(expected.ModelPath).Weights, ModelFile.Read(resumed.ModelPath).Weights);
+        Assert.Equal(expected.Test.Accuracy, resumed.Test.Accuracy);
+    }
+
+    [Fact]
+    public async Task Given_no_checkpoint_When_resuming_Then_the_error_says_there_is_nothing_to_resume()
+    {
+        using var dir = new TempDir();
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => TrainingRun.RunAsync(Request(dir.Path) with { Resume = true }));
+
+        Assert.Contains("nothing to resume", e.Message);
+    }
+}
