@@ -140,7 +140,9 @@ public sealed class Trainer : IDisposable
         _model.train();
         torch.manual_seed((long)SeedFor(_options.Seed, epoch, 1)); // dropout
         using var generator = new Generator(SeedFor(_options.Seed, epoch, 2));
-        using var perm = randperm(data.TrainCount, generator: generator).to(data.TrainX.device);
+        using var perm = randperm(data.TrainCount, generator: generator);
+        using var permOnDevice = perm.device == data.TrainX.device ? null : perm.to(data.TrainX.device);
+        var order = permOnDevice ?? perm;
         double lossSum = 0;
         long correct = 0, seen = 0;
         for (var b = 0; b < batches; b++)
@@ -149,7 +151,7 @@ public sealed class Trainer : IDisposable
             using var scope = NewDisposeScope();
             var start = b * batchSize;
             var len = Math.Min(batchSize, data.TrainCount - start);
-            var idx = perm.narrow(0, start, len);
+            var idx = order.narrow(0, start, len);
             var x = data.TrainX.index_select(0, idx);
             var y = data.TrainY.index_select(0, idx);
             x = Augmentation.Apply(x, _options.Augmentation, generator);
