@@ -1,5 +1,5 @@
 using Mnist.Core.Data;
-using Mnist.Core.Tests.Support;
+using Mnist.Testing;
 
 namespace Mnist.Core.Tests.Data;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using Mnist.Core.Data;
-using Mnist.Core.Tests.Support;
+using Mnist.Testing;
 
 namespace Mnist.Core.Tests.Data;
 

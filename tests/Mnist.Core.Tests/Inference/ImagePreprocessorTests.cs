@@ -1,5 +1,5 @@
 using Mnist.Core.Inference;
-using Mnist.Core.Tests.Support;
+using Mnist.Testing;
 using SkiaSharp;
 
 namespace Mnist.Core.Tests.Inference;

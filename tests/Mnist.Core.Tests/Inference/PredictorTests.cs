@@ -1,5 +1,6 @@
 using Mnist.Core.Inference;
 using Mnist.Core.Tests.Support;
+using Mnist.Testing;
 
 namespace Mnist.Core.Tests.Inference;
 

@@ -1,4 +1,5 @@
 using Mnist.Core.Training;
+using Mnist.Testing;
 
 namespace Mnist.Core.Tests.Support;
 

@@ -1,7 +1,7 @@
 using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Model;
-using Mnist.Core.Tests.Support;
+using Mnist.Testing;
 using Mnist.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;

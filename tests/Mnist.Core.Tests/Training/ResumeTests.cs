@@ -1,5 +1,5 @@
 using Mnist.Core.Model;
-using Mnist.Core.Tests.Support;
+using Mnist.Testing;
 using Mnist.Core.Training;
 
 namespace Mnist.Core.Tests.Training;

@@ -2,6 +2,7 @@ using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Model;
 using Mnist.Core.Tests.Support;
+using Mnist.Testing;
 using Mnist.Core.Training;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using Mnist.Core.Data;
 
-namespace Mnist.Core.Tests.Support;
+namespace Mnist.Testing;
 
 /// <summary>Where the real MNIST files are: $MNIST_DATA_DIR, else shared/data/mnist beside the checkout.</summary>
 public static class TestData

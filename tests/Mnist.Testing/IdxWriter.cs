@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace Mnist.Core.Tests.Support;
+namespace Mnist.Testing;
 
 /// <summary>Writes small IDX files, well-formed or deliberately broken.</summary>
 public static class IdxWriter

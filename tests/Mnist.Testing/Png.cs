@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Mnist.Core.Tests.Support;
+namespace Mnist.Testing;
 
 /// <summary>Encodes test pictures with SkiaSharp.</summary>
 public static class Png
