@@ -14,11 +14,14 @@ public static class CliApp
 
     public static RootCommand BuildRoot(CliContext context)
     {
-        var root = new RootCommand("Handwritten-digit recognition on TorchSharp: train, evaluate, predict.");
+        var root = new RootCommand("Handwritten-digit recognition on TorchSharp: train, tune, evaluate, predict.");
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(SummaryCommand.Create(context));
+        root.Subcommands.Add(TuneCommand.Create(context));
+        root.Subcommands.Add(StudyCommand.Create(context));
+        root.Subcommands.Add(PipelineCommand.Create(context));
         return root;
     }
 
@@ -59,7 +62,7 @@ public static class CliApp
             context.Error.WriteLine("Interrupted.");
             return Interrupted;
         }
-        catch (Exception e) when (e is IdxFormatException or DataUnavailableException or InvalidDataException or ImageRejectedException
+        catch (Exception e) when (e is IdxFormatException or Core.Tuning.TuningFailedException or DataUnavailableException or InvalidDataException or ImageRejectedException
                                        or ArgumentException or InvalidOperationException or FileNotFoundException
                                        or DirectoryNotFoundException or UnauthorizedAccessException)
         {

@@ -23,7 +23,7 @@ internal static class TrainCommand
     private static readonly Option<double> Shift = new("--shift") { Description = "Augmentation: max shift as a share of width and height.", DefaultValueFactory = _ => 0.1 };
     private static readonly Option<bool> Standardize = new("--standardize") { Description = "Standardise pixels with the training set's mean and std (kept in the model file)." };
     private static readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam learning rate (default: the hyperparameters', 1e-3 for the seed)." };
-    private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: halve the rate after N epochs without a better val_loss (0 = off, as the seed).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: halve the rate after N epochs without a better val_loss (0 = off, as in the seed).", DefaultValueFactory = _ => 2 };
     private static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the one-hot targets.", DefaultValueFactory = _ => 0 };
     private static readonly Option<string?> Hyperparameters = new("--hyperparameters") { Description = "JSON file of hyperparameters (default: the seed's final model)." };
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint." };

@@ -1,3 +1,4 @@
+using Mnist.Core.Tuning;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,6 +21,36 @@ public static class ModelBuilder
     public const double BatchNormEpsilon = 1e-3;
     public const double BatchNormMomentum = 0.1;
     public const string OutputActivationSuffix = "_log_softmax";
+
+    /// <summary>The most dense layers the search space offers.</summary>
+    public const int MaxDenseLayers = 3;
+
+    /// <summary>
+    /// The seed's <c>build_model(hp)</c>: the search space is declared here, where the model is
+    /// built. Conv 1: 32-128 filters (step 16); conv 2: 64-256 (step 32); 1-3 dense layers, each
+    /// 64-512 units (step 64) with dropout 0.1-0.5 (step 0.1); Adam learning rate 1e-4-1e-2 on a
+    /// log scale. Activations and the rest of the architecture are the seed's. Every dense
+    /// layer's units and dropout are declared whether or not the layer is used, so the space
+    /// has a fixed 10 dimensions; the defaults are the seed's final model.
+    /// </summary>
+    public static ModelConfig Configure(HyperParameters hp)
+    {
+        var conv1 = hp.Int("conv1_filters", 32, 128, step: 16, defaultValue: 32);
+        var conv2 = hp.Int("conv2_filters", 64, 256, step: 32, defaultValue: 64);
+        var layers = hp.Int("dense_layers", 1, MaxDenseLayers, defaultValue: 1);
+        var dense = new List<DenseLayerConfig>();
+        for (var i = 1; i <= MaxDenseLayers; i++)
+        {
+            var units = hp.Int($"dense_{i}_units", 64, 512, step: 64, defaultValue: 256);
+            var dropout = hp.Float($"dense_{i}_dropout", 0.1, 0.5, step: 0.1, defaultValue: 0.2);
+            if (i <= layers) dense.Add(new DenseLayerConfig(units, "selu", dropout));
+        }
+        var learningRate = hp.Float("learning_rate", 1e-4, 1e-2, log: true, defaultValue: 1e-3);
+        return ModelConfig.Seed with { Conv1Filters = conv1, Conv2Filters = conv2, Dense = dense, LearningRate = learningRate };
+    }
+
+    /// <summary>The search space <see cref="Configure"/> declares.</summary>
+    public static SearchSpace SeedSearchSpace() => SearchSpace.Declare(Configure);
 
     public static Sequential Build(ModelConfig config, long? seed = null)
     {

@@ -25,10 +25,15 @@ public sealed class TrainingData : IDisposable
     public long TrainCount => TrainX.shape[0];
     public long ValidationCount => ValX.shape[0];
 
-    /// <summary>Takes the first <c>TrainLimit</c> images, splits off a stratified validation part, and fixes the normalisation on the training part.</summary>
+    /// <summary>Takes the first <c>TrainLimit</c> images (and a stratified <c>DataFraction</c> of them), splits off a stratified validation part, and fixes the normalisation on the training part.</summary>
     public static TrainingData Create(LabeledImages all, TrainingOptions options, int classes, Device device)
     {
         var images = all.Take(options.TrainLimit);
+        if (options.DataFraction < 1)
+        {
+            var (_, share) = StratifiedSplit.Split(images.Labels, options.DataFraction, options.Seed + 1);
+            images = images.Select(share);
+        }
         var (trainIdx, valIdx) = StratifiedSplit.Split(images.Labels, options.ValidationFraction, options.Seed);
         var train = images.Select(trainIdx);
         var validation = images.Select(valIdx);

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Mnist.Core.Model;
+using Mnist.Core.Tuning;
+
+namespace Mnist.Cli.Commands;
+
+/// <summary><c>mnist pipeline</c>: search, final training of the best configuration, evaluation.</summary>
+internal static class PipelineCommand
+{
+    private static readonly Option<string?> DataDir = CommonOptions.DataDir();
+    private static readonly Option<string> Out = new("--out") { Description = "Folder for the study, the final model and the summary.", Required = true };
+    private static readonly Option<string> Preset = new Option<string>("--preset")
+    {
+        Description = "quick (about 20 minutes on 2 cores: 10 trials of up to 3 epochs on 10% of the data, final up to 12 epochs) or seed (30 trials, final up to 100 epochs).",
+        DefaultValueFactory = _ => "quick",
+    }.AcceptOnlyFromAmong("quick", "seed");
+    private static readonly Option<string> Oracle = new Option<string>("--oracle") { Description = "bayes or random.", DefaultValueFactory = _ => "bayes" }.AcceptOnlyFromAmong("bayes", "random");
+    private static readonly Option<bool> CompareSeed = new("--compare-seed") { Description = "Also train the seed's final model under the same final budget and report both." };
+    private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick experiments)." };
+    private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => 42 };
+    private static readonly Option<int?> Threads = CommonOptions.Threads();
+    private static readonly Option<string> Device = CommonOptions.Device();
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
+        {
+            DataDir, Out, Preset, Oracle, CompareSeed, TrainLimit, Seed, Threads, Device,
+        };
+        command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, context.Cancellation);
+            var summary = await PipelineRun.RunAsync(ToRequest(parse), new TunerProgress(context.Output, ModelBuilder.SeedSearchSpace()),
+                () => new KerasProgress(context.Output, context.Interactive), context.Output, linked.Token).ConfigureAwait(false);
+            context.Output.WriteLine();
+            context.Output.WriteLine(PipelineRun.ToMarkdown(summary));
+            context.Output.WriteLine($"Model file: {summary.ModelPath}");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    public static PipelineRequest ToRequest(ParseResult parse) => new()
+    {
+        OutDir = parse.GetRequiredValue(Out),
+        DataDir = parse.GetValue(DataDir),
+        Preset = PipelinePreset.ByName(parse.GetValue(Preset)!),
+        Oracle = parse.GetValue(Oracle)!,
+        CompareWithSeed = parse.GetValue(CompareSeed),
+        TrainLimit = parse.GetValue(TrainLimit),
+        Seed = parse.GetValue(Seed),
+        Threads = parse.GetValue(Threads),
+        Device = parse.GetValue(Device)!,
+    };
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using Mnist.Core.Model;
+using Mnist.Core.Training;
+using Mnist.Core.Tuning;
+
+namespace Mnist.Cli.Commands;
+
+/// <summary><c>mnist tune</c>: the seed's search, persistent and resumable; several processes may share a study.</summary>
+internal static class TuneCommand
+{
+    private static readonly Option<string?> DataDir = CommonOptions.DataDir();
+    private static readonly Option<string> Out = new("--out") { Description = "Folder of the study database (NAME.db).", Required = true };
+    private static readonly Option<string> Study = new("--study") { Description = "Study name; run the same command again (or in parallel) to resume or share it.", DefaultValueFactory = _ => "study" };
+    private static readonly Option<int> Trials = new("--trials") { Description = "Trial budget of the study.", DefaultValueFactory = _ => 30 };
+    private static readonly Option<string> Oracle = new Option<string>("--oracle") { Description = "bayes (Gaussian process) or random.", DefaultValueFactory = _ => "bayes" }.AcceptOnlyFromAmong("bayes", "random");
+    private static readonly Option<int> Initial = new("--initial") { Description = "Random trials before the Gaussian process guides the search.", DefaultValueFactory = _ => 5 };
+    private static readonly Option<string> Acquisition = new Option<string>("--acquisition") { Description = "ucb (beta 2.6, as KerasTuner) or ei (expected improvement).", DefaultValueFactory = _ => "ucb" }.AcceptOnlyFromAmong("ucb", "ei");
+    private static readonly Option<string> Objective = new Option<string>("--objective") { Description = "val_accuracy (maximised) or val_loss (minimised), of each trial's best epoch.", DefaultValueFactory = _ => "val_accuracy" }.AcceptOnlyFromAmong("val_accuracy", "val_loss");
+    private static readonly Option<int> MaxEpochs = new("--max-epochs") { Description = "Per-trial epoch cap (early stopping, patience 5, may end sooner).", DefaultValueFactory = _ => 10 };
+    private static readonly Option<double> DataFraction = new("--data-fraction") { Description = "Stratified share of the training images each trial trains on.", DefaultValueFactory = _ => 1.0 };
+    private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => 42 };
+    private static readonly Option<int?> Threads = CommonOptions.Threads();
+    private static readonly Option<string> Device = CommonOptions.Device();
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("tune", "Search the seed's hyperparameter space with Bayesian optimisation.")
+        {
+            DataDir, Out, Study, Trials, Oracle, Initial, Acquisition, Objective, MaxEpochs, DataFraction, Seed, Threads, Device,
+        };
+        command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, context.Cancellation);
+            var report = await TuneRun.RunAsync(ToRequest(parse), new TunerProgress(context.Output, ModelBuilder.SeedSearchSpace()),
+                () => new KerasProgress(context.Output, context.Interactive), context.Output, linked.Token).ConfigureAwait(false);
+            context.Output.WriteLine();
+            context.Output.WriteLine(report.ToText(ModelBuilder.SeedSearchSpace()));
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    public static TuneRequest ToRequest(ParseResult parse) => new()
+    {
+        OutDir = parse.GetRequiredValue(Out),
+        Study = parse.GetValue(Study)!,
+        DataDir = parse.GetValue(DataDir),
+        Trials = parse.GetValue(Trials),
+        Oracle = parse.GetValue(Oracle)!,
+        InitialPoints = parse.GetValue(Initial),
+        Acquisition = parse.GetValue(Acquisition) == "ei" ? AcquisitionKind.Ei : AcquisitionKind.Ucb,
+        Objective = parse.GetValue(Objective) == "val_loss" ? TuningObjective.ValLoss : TuningObjective.ValAccuracy,
+        TrialOptions = new TrainingOptions { Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed) },
+        Threads = parse.GetValue(Threads),
+        Device = parse.GetValue(Device)!,
+    };
+}
+
+/// <summary><c>mnist study show DIR/NAME</c>.</summary>
+internal static class StudyCommand
+{
+    private static readonly Argument<string> Path = new("study") { Description = "DIR/NAME of a study (the file DIR/NAME.db)." };
+    private static readonly Option<bool> AsJson = CommonOptions.Json();
+
+    public static Command Create(CliContext context)
+    {
+        var show = new Command("show", "Show a study's trials, sorted by score, and its best trial.") { Path, AsJson };
+        show.SetAction(parse => CliApp.Guard(context, () =>
+        {
+            var report = TuneRun.Show(parse.GetRequiredValue(Path));
+            context.Output.WriteLine(parse.GetValue(AsJson) ? Core.Infrastructure.Json.Serialize(report) : report.ToText(ModelBuilder.SeedSearchSpace()));
+            return Task.FromResult(CliApp.Ok);
+        }));
+        return new Command("study", "Inspect hyperparameter studies.") { show };
+    }
+}
+
+/// <summary>One line when a trial starts and one when it ends, with hyperparameters, score and time.</summary>
+internal sealed class TunerProgress(TextWriter output, SearchSpace space) : ITunerObserver
+{
+    public void OnTrialStart(TrialRecord trial) =>
+        output.WriteLine($"Trial {trial.Id}{(trial.Attempts > 1 ? $" (attempt {trial.Attempts})" : "")}: {space.Format(trial.Hyperparameters)}");
+
+    public void OnTrialEnd(TrialRecord trial, TrialOutcome? outcome, string? error, TimeSpan elapsed) =>
+        output.WriteLine(outcome is not null
+            ? string.Create(CultureInfo.InvariantCulture, $"Trial {trial.Id} done: score {outcome.Score:0.0000} at epoch {outcome.BestEpoch} in {elapsed.TotalSeconds:0}s")
+            : $"Trial {trial.Id} failed after {elapsed.TotalSeconds:0}s: {error}");
+}

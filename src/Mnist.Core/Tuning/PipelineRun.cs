@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Mnist.Core.Evaluation;
+using Mnist.Core.Infrastructure;
+using Mnist.Core.Model;
+using Mnist.Core.Training;
+
+namespace Mnist.Core.Tuning;
+
+/// <summary>A budget for the whole job: the search and the final training.</summary>
+public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, int TrialEpochs, double DataFraction, int FinalEpochs)
+{
+    /// <summary>The seed's budget: 30 trials (each up to 10 epochs on all the training data), final training up to 100 epochs.</summary>
+    public static PipelinePreset Seed { get; } = new("seed", 30, 5, 10, 1.0, 100);
+
+    /// <summary>About 20 minutes on a 2-core machine: 10 trials of up to 3 epochs on 10% of the data, final training up to 12 epochs.</summary>
+    public static PipelinePreset Quick { get; } = new("quick", 10, 4, 3, 0.1, 12);
+
+    public static PipelinePreset ByName(string name) => name.ToLowerInvariant() switch
+    {
+        "seed" => Seed,
+        "quick" => Quick,
+        _ => throw new ArgumentException($"--preset {name}: expected seed or quick"),
+    };
+}
+
+public sealed record PipelineRequest
+{
+    public required string OutDir { get; init; }
+    public string? DataDir { get; init; }
+    public PipelinePreset Preset { get; init; } = PipelinePreset.Quick;
+    public string Oracle { get; init; } = "bayes";
+    public int Seed { get; init; } = 42;
+    public int? Threads { get; init; }
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Use only the first N training images, in the search and the final training (quick runs).</summary>
+    public int? TrainLimit { get; init; }
+
+    /// <summary>Also train the seed's final model under the same final budget, for comparison.</summary>
+    public bool CompareWithSeed { get; init; }
+}
+
+/// <summary>How the job went, written to pipeline.json and pipeline.md.</summary>
+public sealed record PipelineSummary(
+    string Preset,
+    int Trials,
+    int CompletedTrials,
+    double SearchSeconds,
+    int? BestTrial,
+    double? BestTrialScore,
+    IReadOnlyDictionary<string, double>? BestHyperparameters,
+    ModelConfig FinalConfig,
+    int FinalEpochs,
+    double FinalSeconds,
+    double TestAccuracy,
+    double TestLoss,
+    double? SeedTestAccuracy,
+    int? SeedEpochs,
+    double? SeedSeconds,
+    double TotalSeconds,
+    string ModelPath);
+
+/// <summary>
+/// <c>mnist pipeline</c>, the seed's whole job: search, retrain the best configuration on all the
+/// training data with early stopping, evaluate on the test set, save the model file and a
+/// summary. Run again after an interruption, it resumes each phase where it stopped.
+/// </summary>
+public static class PipelineRun
+{
+    public const string StudyName = "study";
+
+    public static async Task<PipelineSummary> RunAsync(PipelineRequest request, ITunerObserver? tunerObserver = null, Func<ITrainingObserver?>? progress = null, TextWriter? log = null, CancellationToken ct = default)
+    {
+        log ??= TextWriter.Null;
+        var total = Stopwatch.StartNew();
+        var preset = request.Preset;
+        var outDir = Path.GetFullPath(request.OutDir);
+
+        log.WriteLine($"== Search: {preset.Trials} trials ({request.Oracle}), up to {preset.TrialEpochs} epochs each on {preset.DataFraction:P0} of the training data");
+        var search = Stopwatch.StartNew();
+        var report = await TuneRun.RunAsync(new TuneRequest
+        {
+            OutDir = outDir,
+            Study = StudyName,
+            DataDir = request.DataDir,
+            Trials = preset.Trials,
+            InitialPoints = preset.InitialPoints,
+            Oracle = request.Oracle,
+            TrialOptions = new TrainingOptions { Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit },
+            Threads = request.Threads,
+            Device = request.Device,
+        }, tunerObserver, progress, log, ct).ConfigureAwait(false);
+        var searchSeconds = search.Elapsed.TotalSeconds;
+        var config = report.BestConfig ?? throw new InvalidOperationException($"{outDir}: the search completed no trial, so there is no configuration to train.");
+        log.WriteLine(report.ToText(ModelBuilder.SeedSearchSpace()));
+
+        var finalOptions = new TrainingOptions { Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit };
+        log.WriteLine($"== Final training of trial {report.Best!.Id}'s configuration: {config}");
+        var final = await Train(Path.Combine(outDir, "final"), config, finalOptions, request, progress?.Invoke(), log, ct).ConfigureAwait(false);
+
+        TrainOutcome? seed = null;
+        if (request.CompareWithSeed)
+        {
+            log.WriteLine("== The seed's final model under the same final budget, for comparison");
+            seed = await Train(Path.Combine(outDir, "seed-baseline"), ModelConfig.Seed, finalOptions, request, progress?.Invoke(), log, ct).ConfigureAwait(false);
+        }
+
+        var summary = new PipelineSummary(
+            preset.Name, report.Trials.Count, report.Completed, searchSeconds,
+            report.Best.Id, report.Best.Score, report.Best.Hyperparameters,
+            config, final.Fit.History.Count, final.Elapsed.TotalSeconds, final.Test.Accuracy, final.Test.Loss,
+            seed?.Test.Accuracy, seed?.Fit.History.Count, seed?.Elapsed.TotalSeconds,
+            total.Elapsed.TotalSeconds, final.ModelPath);
+        AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.json"), Json.Serialize(summary));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.md"), ToMarkdown(summary));
+        return summary;
+    }
+
+    private static Task<TrainOutcome> Train(string dir, ModelConfig config, TrainingOptions options, PipelineRequest request, ITrainingObserver? progress, TextWriter log, CancellationToken ct) =>
+        TrainingRun.RunAsync(new TrainRequest
+        {
+            OutDir = dir,
+            DataDir = request.DataDir,
+            Config = config,
+            Options = options,
+            Resume = File.Exists(Path.Combine(dir, ModelFile.CheckpointFileName)),
+            Threads = request.Threads,
+            Device = request.Device,
+        }, progress, log, ct);
+
+    public static string ToMarkdown(PipelineSummary s)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(inv, $"| preset | trials (completed) | search | best trial val_accuracy | final epochs | final training | test accuracy |{(s.SeedTestAccuracy is null ? "" : " seed model, same budget |")}");
+        sb.AppendLine(s.SeedTestAccuracy is null ? "|---|---|---|---|---|---|---|" : "|---|---|---|---|---|---|---|---|");
+        sb.Append(inv, $"| {s.Preset} | {s.Trials} ({s.CompletedTrials}) | {s.SearchSeconds / 60:0.0} min | {s.BestTrialScore:0.0000} | {s.FinalEpochs} | {s.FinalSeconds / 60:0.0} min | {s.TestAccuracy * 100:0.00}% |");
+        if (s.SeedTestAccuracy is { } seedAcc) sb.Append(inv, $" {seedAcc * 100:0.00}% ({s.SeedEpochs} epochs, {s.SeedSeconds / 60:0.0} min) |");
+        sb.AppendLine();
+        sb.AppendLine();
+        sb.AppendLine(inv, $"Best configuration: {s.FinalConfig}. Total wall time {s.TotalSeconds / 60:0.0} min.");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,260 @@
+using Microsoft.Data.Sqlite;
+using Mnist.Core.Infrastructure;
+using Mnist.Core.Training;
+
+namespace Mnist.Core.Tuning;
+
+/// <summary>
+/// A study in one SQLite file (WAL mode): the study's definition, every trial's
+/// hyperparameters, status, score, timings, worker and heartbeat, and per-epoch metrics.
+/// Every change is one transaction; claims take the write lock first (BEGIN IMMEDIATE).
+/// </summary>
+public sealed class SqliteStudyStore : IStudyStore
+{
+    private readonly SqliteConnection _db;
+    private readonly Lock _gate = new(); // one connection, used by the worker and its heartbeat timer
+    private StudyDefinition? _definition;
+
+    public SqliteStudyStore(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, DefaultTimeout = 60 }.ToString());
+        _db.Open();
+        Execute("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=60000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        Execute("""
+            CREATE TABLE IF NOT EXISTS study (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS trials (
+                id INTEGER PRIMARY KEY,
+                status TEXT NOT NULL,
+                hyperparameters TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                score REAL, best_epoch INTEGER, message TEXT,
+                worker TEXT, heartbeat_ms INTEGER, started_ms INTEGER, finished_ms INTEGER, seconds REAL,
+                attempts INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS epochs (
+                trial_id INTEGER NOT NULL REFERENCES trials(id), attempt INTEGER NOT NULL, epoch INTEGER NOT NULL,
+                loss REAL, accuracy REAL, val_loss REAL, val_accuracy REAL, learning_rate REAL, seconds REAL,
+                PRIMARY KEY (trial_id, attempt, epoch));
+            """);
+    }
+
+    public string Path { get; }
+
+    public StudyDefinition Definition => _definition ?? throw new InvalidOperationException($"{Path}: study not opened");
+
+    /// <summary>The study file of <c>--study NAME</c> in <c>--out DIR</c>.</summary>
+    public static string FileFor(string dir, string study) => System.IO.Path.Combine(dir, study + ".db");
+
+    /// <summary>A path given as DIR/NAME or DIR/NAME.db.</summary>
+    public static string Resolve(string pathOrName) =>
+        File.Exists(pathOrName) || pathOrName.EndsWith(".db", StringComparison.Ordinal) ? pathOrName : pathOrName + ".db";
+
+    public void OpenOrCreate(StudyDefinition definition)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            var stored = Scalar("SELECT value FROM study WHERE key = 'definition'", tx) as string;
+            if (stored is null)
+            {
+                Execute("INSERT INTO study(key, value) VALUES ('definition', $v), ('created_utc', $c)", tx,
+                    ("$v", Json.Serialize(definition, indented: false)), ("$c", DateTimeOffset.UtcNow.ToString("O")));
+                _definition = definition;
+            }
+            else
+            {
+                var existing = Json.Deserialize<StudyDefinition>(stored, Path);
+                if (existing.Objective != definition.Objective || !existing.Space.SequenceEqual(definition.Space) || existing.Name != definition.Name)
+                {
+                    throw new InvalidOperationException(
+                        $"{Path}: holds study '{existing.Name}' ({existing.Objective}, {existing.Space.Count} hyperparameters), which differs from the one asked for ('{definition.Name}', {definition.Objective}, {definition.Space.Count}); use another --study name.");
+                }
+                _definition = existing;
+            }
+            tx.Commit();
+        }
+    }
+
+    /// <summary>Opens an existing study for reading.</summary>
+    public static SqliteStudyStore OpenExisting(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such study (pass DIR/NAME of a study made by mnist tune)", path);
+        var store = new SqliteStudyStore(path);
+        var stored = store.Scalar("SELECT value FROM study WHERE key = 'definition'", null) as string
+                     ?? throw new InvalidDataException($"{path}: not a study database (no definition)");
+        store._definition = Json.Deserialize<StudyDefinition>(stored, path);
+        return store;
+    }
+
+    public TrialRecord? Claim(string worker, int maxTrials, TimeSpan staleAfter, Func<IReadOnlyList<TrialRecord>, TrialProposal> propose)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction(deferred: false);
+            var now = NowMs();
+            Execute("UPDATE trials SET status = 'queued', worker = NULL WHERE status = 'running' AND heartbeat_ms < $cutoff", tx,
+                ("$cutoff", now - (long)staleAfter.TotalMilliseconds));
+            var queued = Scalar("SELECT id FROM trials WHERE status = 'queued' ORDER BY id LIMIT 1", tx);
+            long id;
+            if (queued is long q)
+            {
+                id = q;
+            }
+            else
+            {
+                var count = (long)Scalar("SELECT COUNT(*) FROM trials", tx)!;
+                if (count >= maxTrials)
+                {
+                    tx.Commit();
+                    return null;
+                }
+                var proposal = propose(ReadTrials(tx));
+                id = count;
+                Execute("INSERT INTO trials(id, status, hyperparameters, unit) VALUES ($id, 'queued', $hp, $unit)", tx,
+                    ("$id", id), ("$hp", Json.Serialize(proposal.Hyperparameters, indented: false)), ("$unit", Json.Serialize(proposal.Unit, indented: false)));
+            }
+            Execute("""
+                UPDATE trials SET status = 'running', worker = $w, heartbeat_ms = $now, started_ms = $now, finished_ms = NULL,
+                    score = NULL, best_epoch = NULL, message = NULL, seconds = NULL, attempts = attempts + 1
+                WHERE id = $id
+                """, tx, ("$w", worker), ("$now", now), ("$id", id));
+            var trial = ReadTrials(tx, id).Single();
+            tx.Commit();
+            return trial;
+        }
+    }
+
+    public void Heartbeat(int trialId, string worker)
+    {
+        lock (_gate) Execute("UPDATE trials SET heartbeat_ms = $now WHERE id = $id AND worker = $w AND status = 'running'", null,
+            ("$now", NowMs()), ("$id", trialId), ("$w", worker));
+    }
+
+    public void ReportEpoch(int trialId, string worker, int attempt, EpochRecord e)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            Execute("""
+                INSERT OR REPLACE INTO epochs(trial_id, attempt, epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds)
+                VALUES ($t, $a, $e, $l, $acc, $vl, $va, $lr, $s)
+                """, tx, ("$t", trialId), ("$a", attempt), ("$e", e.Epoch), ("$l", e.Loss), ("$acc", e.Accuracy), ("$vl", e.ValLoss),
+                ("$va", e.ValAccuracy), ("$lr", e.LearningRate), ("$s", e.Seconds));
+            Execute("UPDATE trials SET heartbeat_ms = $now WHERE id = $id AND worker = $w AND status = 'running'", tx,
+                ("$now", NowMs()), ("$id", trialId), ("$w", worker));
+            tx.Commit();
+        }
+    }
+
+    public bool Complete(int trialId, string worker, double score, int bestEpoch, double seconds) =>
+        Finish(trialId, worker, "completed", score, bestEpoch, null, seconds);
+
+    public bool Fail(int trialId, string worker, string message, double seconds) =>
+        Finish(trialId, worker, "failed", null, null, message, seconds);
+
+    public void Release(int trialId, string worker)
+    {
+        lock (_gate) Execute("UPDATE trials SET status = 'queued', worker = NULL WHERE id = $id AND worker = $w AND status = 'running'", null,
+            ("$id", trialId), ("$w", worker));
+    }
+
+    public IReadOnlyList<TrialRecord> Trials()
+    {
+        lock (_gate) return ReadTrials(null);
+    }
+
+    public IReadOnlyList<EpochRecord> Epochs(int trialId)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("""
+                SELECT epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds FROM epochs
+                WHERE trial_id = $t AND attempt = (SELECT attempts FROM trials WHERE id = $t) ORDER BY epoch
+                """, null, ("$t", trialId));
+            using var r = cmd.ExecuteReader();
+            var list = new List<EpochRecord>();
+            double D(int i) => r.IsDBNull(i) ? double.NaN : r.GetDouble(i);
+            while (r.Read()) list.Add(new EpochRecord(r.GetInt32(0), D(1), D(2), D(3), D(4), D(5), D(6)));
+            return list;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate) _db.Dispose();
+    }
+
+    private bool Finish(int trialId, string worker, string status, double? score, int? bestEpoch, string? message, double seconds)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            var changed = Execute("""
+                UPDATE trials SET status = $s, score = $score, best_epoch = $be, message = $m, finished_ms = $now, seconds = $sec, heartbeat_ms = $now
+                WHERE id = $id AND worker = $w AND status = 'running'
+                """, tx, ("$s", status), ("$score", score), ("$be", bestEpoch), ("$m", message), ("$now", NowMs()), ("$sec", seconds),
+                ("$id", trialId), ("$w", worker));
+            tx.Commit();
+            return changed == 1;
+        }
+    }
+
+    private List<TrialRecord> ReadTrials(SqliteTransaction? tx, long? only = null)
+    {
+        using var cmd = Command(
+            "SELECT id, status, hyperparameters, unit, score, best_epoch, message, worker, heartbeat_ms, started_ms, finished_ms, seconds, attempts FROM trials" +
+            (only is null ? "" : " WHERE id = $id") + " ORDER BY id", tx, ("$id", only));
+        using var r = cmd.ExecuteReader();
+        var list = new List<TrialRecord>();
+        while (r.Read())
+        {
+            static DateTimeOffset? Time(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+            list.Add(new TrialRecord(
+                r.GetInt32(0),
+                Enum.Parse<TrialStatus>(r.GetString(1), ignoreCase: true),
+                Json.Deserialize<Dictionary<string, double>>(r.GetString(2), Path),
+                Json.Deserialize<double[]>(r.GetString(3), Path),
+                r.IsDBNull(4) ? null : r.GetDouble(4),
+                r.IsDBNull(5) ? null : r.GetInt32(5),
+                r.IsDBNull(6) ? null : r.GetString(6),
+                r.IsDBNull(7) ? null : r.GetString(7),
+                Time(r, 8), Time(r, 9), Time(r, 10),
+                r.IsDBNull(11) ? null : r.GetDouble(11),
+                r.GetInt32(12)));
+        }
+        return list;
+    }
+
+    private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value switch
+            {
+                null => DBNull.Value,
+                double d when !double.IsFinite(d) => DBNull.Value, // NaN and infinities are stored as NULL
+                _ => value,
+            });
+        }
+        return cmd;
+    }
+
+    private int Execute(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(sql, tx, args);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(sql, tx, args);
+        var v = cmd.ExecuteScalar();
+        return v is DBNull ? null : v;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+using Mnist.Core.Model;
+
+namespace Mnist.Core.Tuning;
+
+/// <summary>A study at a glance: its trials sorted by score, and the best one with its hyperparameters.</summary>
+public sealed record StudyReport(
+    string Study,
+    TuningObjective Objective,
+    IReadOnlyList<TrialRecord> Trials,
+    TrialRecord? Best,
+    ModelConfig? BestConfig)
+{
+    public static StudyReport From(IStudyStore store)
+    {
+        var d = store.Definition;
+        var trials = store.Trials();
+        var completed = trials.Where(t => t.Status == TrialStatus.Completed && t.Score is not null)
+            .OrderBy(t => d.LossOf(t.Score!.Value)).ThenBy(t => t.Id).ToList();
+        var sorted = completed.Concat(trials.Where(t => !completed.Contains(t)).OrderBy(t => t.Id)).ToList();
+        var best = completed.FirstOrDefault();
+        return new StudyReport(d.Name, d.Objective, sorted, best,
+            best is null ? null : ModelBuilder.Configure(new HyperParameters(best.Hyperparameters)));
+    }
+
+    public int Completed => Trials.Count(t => t.Status == TrialStatus.Completed);
+    public int Failed => Trials.Count(t => t.Status == TrialStatus.Failed);
+
+    public string ToText(SearchSpace space)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        var metric = Objective == TuningObjective.ValAccuracy ? "val_accuracy" : "val_loss";
+        sb.AppendLine(inv, $"Study '{Study}': {Trials.Count} trials ({Completed} completed, {Failed} failed), objective {metric}");
+        var names = space.Parameters.Select(p => p.Name).ToList();
+        var header = new[] { "trial", "status", metric, "epoch", "seconds" }.Concat(names).ToArray();
+        var rows = Trials.Select(t => new[]
+        {
+            t.Id.ToString(inv),
+            t.Status.ToString().ToLowerInvariant(),
+            t.Score is { } s ? s.ToString("0.0000", inv) : "-",
+            t.BestEpoch?.ToString(inv) ?? "-",
+            t.Seconds is { } sec ? sec.ToString("0", inv) : "-",
+        }.Concat(space.Parameters.Select(p => t.Hyperparameters.TryGetValue(p.Name, out var v) ? p.Format(v) : "-")).ToArray()).ToList();
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        sb.AppendLine(string.Join("  ", header.Select((h, i) => h.PadLeft(widths[i]))));
+        foreach (var r in rows) sb.AppendLine(string.Join("  ", r.Select((c, i) => c.PadLeft(widths[i]))));
+        foreach (var t in Trials.Where(t => t.Status == TrialStatus.Failed)) sb.AppendLine(inv, $"trial {t.Id} failed: {t.Message}");
+        if (Best is not null)
+        {
+            sb.AppendLine();
+            sb.AppendLine(inv, $"Best trial {Best.Id}: {metric} {Best.Score:0.0000} at epoch {Best.BestEpoch}");
+            sb.AppendLine("  " + space.Format(Best.Hyperparameters));
+            sb.AppendLine("  model: " + BestConfig);
+        }
+        return sb.ToString();
+    }
+}

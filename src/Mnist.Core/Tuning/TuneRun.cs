@@ -1,0 +1,75 @@
+using Mnist.Core.Data;
+using Mnist.Core.Infrastructure;
+using Mnist.Core.Model;
+using Mnist.Core.Training;
+
+namespace Mnist.Core.Tuning;
+
+/// <summary>What <c>mnist tune</c> asks for.</summary>
+public sealed record TuneRequest
+{
+    public required string OutDir { get; init; }
+    public string Study { get; init; } = "study";
+    public string? DataDir { get; init; }
+    public int Trials { get; init; } = 30;
+    public string Oracle { get; init; } = "bayes";
+    public int InitialPoints { get; init; } = 5;
+    public AcquisitionKind Acquisition { get; init; } = AcquisitionKind.Ucb;
+    public TuningObjective Objective { get; init; } = TuningObjective.ValAccuracy;
+
+    /// <summary>Per-trial options: epoch cap, patience 5, data fraction, seed, batch size, augmentation.</summary>
+    public TrainingOptions TrialOptions { get; init; } = new() { Epochs = 10 };
+    public int? Threads { get; init; }
+    public string Device { get; init; } = "cpu";
+    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(2);
+
+    public string StudyPath => SqliteStudyStore.FileFor(OutDir, Study);
+}
+
+/// <summary><c>mnist tune</c>: Bayesian (or random) search of the seed's space on MNIST, persistent and resumable.</summary>
+public static class TuneRun
+{
+    public static IOracle CreateOracle(string name, SearchSpace space, int initialPoints, AcquisitionKind acquisition) => name.ToLowerInvariant() switch
+    {
+        "bayes" or "bayesian" => new BayesianOracle(space, new BayesianOptions { InitialPoints = initialPoints, Acquisition = acquisition }),
+        "random" => new RandomOracle(space),
+        _ => throw new ArgumentException($"--oracle {name}: expected bayes or random"),
+    };
+
+    public static async Task<StudyReport> RunAsync(TuneRequest request, ITunerObserver? observer = null, Func<ITrainingObserver?>? trialProgress = null, TextWriter? log = null, CancellationToken ct = default)
+    {
+        log ??= TextWriter.Null;
+        if (request.Trials < 1) throw new ArgumentException($"--trials {request.Trials}: must be at least 1");
+        if (request.InitialPoints < 0) throw new ArgumentException($"--initial {request.InitialPoints}: must be 0 or more");
+        request.TrialOptions.Validate();
+        var device = Engine.Configure(request.Threads, request.Device);
+        var space = ModelBuilder.SeedSearchSpace();
+        var oracle = CreateOracle(request.Oracle, space, request.InitialPoints, request.Acquisition);
+        var info = DatasetInfo.ByName(request.TrialOptions.Dataset);
+        var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
+
+        using var store = new SqliteStudyStore(request.StudyPath);
+        var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective);
+        store.OpenOrCreate(definition);
+        var done = store.Trials().Count(t => t.Status is TrialStatus.Completed or TrialStatus.Failed);
+        log.WriteLine($"Study {store.Path}: {done} of {request.Trials} trials done; oracle {oracle.Name}; each trial up to {request.TrialOptions.Epochs} epochs on {request.TrialOptions.DataFraction:P0} of the training data.");
+
+        using var data = TrainingData.Create(dataset.Train, request.TrialOptions, info.ClassNames.Count, device);
+        var objective = new MnistTrialObjective(data, request.TrialOptions, store.Definition, device, trialProgress);
+        var tuner = new Tuner(store, oracle, space, objective, new TunerOptions
+        {
+            MaxTrials = request.Trials,
+            Seed = request.TrialOptions.Seed,
+            StaleAfter = request.StaleAfter,
+        }, observer);
+        await Task.Run(() => tuner.Run(ct), ct).ConfigureAwait(false);
+        return StudyReport.From(store);
+    }
+
+    /// <summary><c>mnist study show</c>.</summary>
+    public static StudyReport Show(string studyPath)
+    {
+        using var store = SqliteStudyStore.OpenExisting(SqliteStudyStore.Resolve(studyPath));
+        return StudyReport.From(store);
+    }
+}

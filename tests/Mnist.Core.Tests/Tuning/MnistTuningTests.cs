@@ -1,0 +1,57 @@
+using Mnist.Core.Model;
+using Mnist.Core.Tuning;
+using Mnist.Testing;
+
+namespace Mnist.Core.Tests.Tuning;
+
+public sealed class MnistTuningTests
+{
+    [Fact]
+    public async Task Given_a_tiny_budget_When_tuning_on_mnist_Then_trials_record_their_epochs_and_a_best_configuration_results()
+    {
+        using var dir = new TempDir();
+        var request = new TuneRequest
+        {
+            OutDir = dir.Path,
+            Study = "tiny",
+            DataDir = TestData.MnistDir,
+            Trials = 2,
+            InitialPoints = 1,
+            TrialOptions = new Core.Training.TrainingOptions { Epochs = 2, TrainLimit = 1500, Seed = 1 },
+        };
+
+        var report = await TuneRun.RunAsync(request);
+
+        Assert.Equal(2, report.Completed);
+        Assert.InRange(report.Best!.Score!.Value, 0.5, 1.0);
+        using var store = SqliteStudyStore.OpenExisting(request.StudyPath);
+        Assert.All(store.Trials(), t => Assert.Equal(2, store.Epochs(t.Id).Count));
+        Assert.NotNull(report.BestConfig);
+        Assert.Equal(report.BestConfig!.Dense.Count, (int)report.Best.Hyperparameters["dense_layers"]);
+    }
+
+    [Fact]
+    public async Task Given_a_tiny_preset_When_the_pipeline_runs_Then_it_tunes_retrains_the_best_and_writes_model_and_summary()
+    {
+        using var dir = new TempDir();
+        var request = new PipelineRequest
+        {
+            OutDir = dir.Path,
+            DataDir = TestData.MnistDir,
+            Preset = new PipelinePreset("tiny", 2, 1, 1, 1.0, 1),
+            TrainLimit = 1500,
+            CompareWithSeed = true,
+        };
+
+        var summary = await PipelineRun.RunAsync(request);
+
+        Assert.Equal(2, summary.CompletedTrials);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "final", ModelFile.DefaultFileName)));
+        Assert.True(File.Exists(Path.Combine(dir.Path, "pipeline.json")));
+        Assert.Contains("test accuracy", File.ReadAllText(Path.Combine(dir.Path, "pipeline.md")));
+        Assert.InRange(summary.TestAccuracy, 0.5, 1.0);
+        Assert.NotNull(summary.SeedTestAccuracy);
+        var manifest = ModelFile.Read(summary.ModelPath).Manifest;
+        Assert.True(manifest.Hyperparameters.Equivalent(summary.FinalConfig));
+    }
+}
