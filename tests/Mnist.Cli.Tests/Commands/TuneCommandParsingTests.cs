@@ -1,0 +1,65 @@
+using Mnist.Cli.Commands;
+using Mnist.Core.Tuning;
+
+namespace Mnist.Cli.Tests.Commands;
+
+public sealed class TuneCommandParsingTests
+{
+    private static System.CommandLine.ParseResult Parse(string line)
+    {
+        var parse = CliApp.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Empty(parse.Errors);
+        return parse;
+    }
+
+    [Fact]
+    public void Given_only_out_When_tune_is_parsed_Then_the_defaults_are_the_seed_search()
+    {
+        var r = TuneCommand.ToRequest(Parse("tune --out studies"));
+
+        Assert.Equal(("studies", "study", 30, "bayes", 5), (r.OutDir, r.Study, r.Trials, r.Oracle, r.InitialPoints));
+        Assert.Equal((AcquisitionKind.Ucb, TuningObjective.ValAccuracy), (r.Acquisition, r.Objective));
+        Assert.Equal((10, 1.0, 5), (r.TrialOptions.Epochs, r.TrialOptions.DataFraction, r.TrialOptions.Patience));
+        Assert.Equal(System.IO.Path.Combine("studies", "study.db"), r.StudyPath);
+    }
+
+    [Fact]
+    public void Given_every_tune_option_When_parsed_Then_each_reaches_the_request()
+    {
+        var r = TuneCommand.ToRequest(Parse("tune --data-dir d --out o --study s1 --trials 12 --oracle random --initial 2 --acquisition ei --objective val_loss --max-epochs 4 --data-fraction 0.25 --seed 9 --threads 1"));
+
+        Assert.Equal(("d", "s1", 12, "random", 2), (r.DataDir, r.Study, r.Trials, r.Oracle, r.InitialPoints));
+        Assert.Equal((AcquisitionKind.Ei, TuningObjective.ValLoss), (r.Acquisition, r.Objective));
+        Assert.Equal((4, 0.25, 9), (r.TrialOptions.Epochs, r.TrialOptions.DataFraction, r.TrialOptions.Seed));
+        Assert.Equal(1, r.Threads);
+    }
+
+    [Fact]
+    public void Given_a_preset_When_pipeline_is_parsed_Then_its_budget_is_chosen()
+    {
+        Assert.Equal(PipelinePreset.Quick, PipelineCommand.ToRequest(Parse("pipeline --out o")).Preset);
+        var seed = PipelineCommand.ToRequest(Parse("pipeline --out o --preset seed --compare-seed --train-limit 3000"));
+        Assert.Equal((30, 100), (seed.Preset.Trials, seed.Preset.FinalEpochs));
+        Assert.True(seed.CompareWithSeed);
+        Assert.Equal(3000, seed.TrainLimit);
+    }
+
+    [Theory]
+    [InlineData("tune --out o --oracle grid")]
+    [InlineData("tune --out o --acquisition pi")]
+    [InlineData("pipeline --out o --preset huge")]
+    [InlineData("study show")]
+    public void Given_a_bad_tuning_command_line_When_parsed_Then_it_is_a_parse_error(string line)
+    {
+        Assert.NotEmpty(CliApp.Parse(line.Split(' ')).Errors);
+    }
+
+    [Fact]
+    public async Task Given_a_missing_study_When_shown_Then_the_error_names_it()
+    {
+        var (code, _, error) = await CommandRunTests.Run("study", "show", "/nonexistent/dir/s1");
+
+        Assert.Equal(1, code);
+        Assert.Contains("s1.db", error);
+    }
+}
