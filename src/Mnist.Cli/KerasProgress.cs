@@ -15,8 +15,6 @@ internal sealed class KerasProgress(TextWriter output, bool interactive) : ITrai
     private readonly Stopwatch _epochClock = new();
     private readonly Stopwatch _redraw = new();
     private int _batches;
-    private double _loss;
-    private double _accuracy;
 
     public void OnEpochBegin(int epoch, int epochs, int batches)
     {
@@ -28,8 +26,6 @@ internal sealed class KerasProgress(TextWriter output, bool interactive) : ITrai
 
     public void OnBatchEnd(int batch, int batches, double loss, double accuracy)
     {
-        _loss = loss;
-        _accuracy = accuracy;
         if (!interactive || (batch < batches && _redraw.ElapsedMilliseconds < 100)) return;
         _redraw.Restart();
         output.Write("\r" + Line(batch, batches, $" - loss: {loss:0.0000} - accuracy: {accuracy:0.0000}"));

@@ -11,7 +11,7 @@ internal static class PipelineCommand
     private static readonly Option<string> Out = new("--out") { Description = "Folder for the study, the final model and the summary.", Required = true };
     private static readonly Option<string> Preset = new Option<string>("--preset")
     {
-        Description = "quick (about 20 minutes on 2 cores: 10 trials of up to 3 epochs on 10% of the data, final up to 12 epochs) or seed (30 trials, final up to 100 epochs).",
+        Description = "quick (about 20 minutes on 2 cores: 10 trials of up to 3 epochs on 10% of the data, final up to 5 epochs) or seed (30 trials, final up to 100 epochs).",
         DefaultValueFactory = _ => "quick",
     }.AcceptOnlyFromAmong("quick", "seed");
     private static readonly Option<string> Oracle = new Option<string>("--oracle") { Description = "bayes or random.", DefaultValueFactory = _ => "bayes" }.AcceptOnlyFromAmong("bayes", "random");

@@ -24,7 +24,8 @@ internal static class TrainCommand
     private static readonly Option<bool> Standardize = new("--standardize") { Description = "Standardise pixels with the training set's mean and std (kept in the model file)." };
     private static readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam learning rate (default: the hyperparameters', 1e-3 for the seed)." };
     private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: halve the rate after N epochs without a better val_loss (0 = off, as in the seed).", DefaultValueFactory = _ => 2 };
-    private static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the one-hot targets.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<double> ReduceLrFactor = new("--reduce-lr-factor") { Description = "ReduceLROnPlateau: the factor the rate is multiplied by.", DefaultValueFactory = _ => 0.5 };
+    private static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the one-hot targets (0 = none, as in the seed).", DefaultValueFactory = _ => 0.1 };
     private static readonly Option<string?> Hyperparameters = new("--hyperparameters") { Description = "JSON file of hyperparameters (default: the seed's final model)." };
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint." };
     private static readonly Option<int?> Threads = CommonOptions.Threads();
@@ -35,7 +36,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model (the seed's final model by default) and evaluate it on the test set.")
         {
             DataDir, Out, Epochs, BatchSize, Patience, ValidationSplit, Seed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
-            Standardize, LearningRate, ReduceLrPatience, LabelSmoothing, Hyperparameters, Resume, Threads, Device,
+            Standardize, LearningRate, ReduceLrPatience, ReduceLrFactor, LabelSmoothing, Hyperparameters, Resume, Threads, Device,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -83,6 +84,7 @@ internal static class TrainCommand
                 Augmentation = augmentation,
                 Standardize = parse.GetValue(Standardize),
                 ReduceLrPatience = parse.GetValue(ReduceLrPatience),
+                ReduceLrFactor = parse.GetValue(ReduceLrFactor),
                 LabelSmoothing = parse.GetValue(LabelSmoothing),
             },
             Resume = parse.GetValue(Resume),

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -28,14 +29,21 @@ public static class Augmentation
     {
         if (options.IsIdentity) return batch;
         var n = batch.shape[0];
+        // Every scalar is held explicitly: TorchSharp's implicit ones may be finalised while libtorch reads them.
+        using var two = 2.ToScalar();
+        using var one = 1.ToScalar();
+        using var oneF = 1.0.ToScalar();
+        using var rotation = (options.RotationDegrees * Math.PI / 180.0).ToScalar();
+        using var zoom = options.Zoom.ToScalar();
+        using var shift = options.Shift.ToScalar();
         // Drawn on the generator's device (CPU), then moved next to the batch.
         using var u = rand([n, 5], generator: generator);
-        using var signed = (u * 2 - 1).to(batch.device); // U[-1, 1)
-        var radians = signed[.., 0] * (options.RotationDegrees * Math.PI / 180.0);
-        var zoomX = signed[.., 1] * options.Zoom + 1.0;
-        var zoomY = signed[.., 2] * options.Zoom + 1.0;
-        var shiftX = signed[.., 3] * options.Shift;
-        var shiftY = signed[.., 4] * options.Shift;
+        using var signed = u.mul(two).sub_(one).to(batch.device); // U[-1, 1)
+        using var radians = signed[.., 0].mul(rotation);
+        using var zoomX = signed[.., 1].mul(zoom).add_(oneF);
+        using var zoomY = signed[.., 2].mul(zoom).add_(oneF);
+        using var shiftX = signed[.., 3].mul(shift);
+        using var shiftY = signed[.., 4].mul(shift);
         return Transform(batch, radians, zoomX, zoomY, shiftX, shiftY);
     }
 
@@ -52,8 +60,9 @@ public static class Augmentation
         using var scope = NewDisposeScope();
         var cos = radians.cos();
         var sin = radians.sin();
-        var tx = shiftX * 2;
-        var ty = shiftY * 2;
+        using var two = 2.ToScalar();
+        var tx = shiftX.mul(two);
+        var ty = shiftY.mul(two);
         // R^-1 for a counter-clockwise rotation as displayed (y down) is [[cos, -sin], [sin, cos]].
         var a00 = cos / zoomX;
         var a01 = -sin / zoomX;

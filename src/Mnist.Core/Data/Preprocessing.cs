@@ -41,7 +41,8 @@ public static class Preprocessing
     public static Tensor ToUnitTensor(LabeledImages images, Device? device = null)
     {
         using var bytes = torch.tensor(images.Pixels, [images.Count, 1, images.Height, images.Width], ScalarType.Byte);
-        return bytes.to(ScalarType.Float32, device ?? CPU).div_(255f);
+        using var scale = 255f.ToScalar();
+        return bytes.to(ScalarType.Float32, device ?? CPU).div_(scale);
     }
 
     /// <summary>Images already in [0, 1] (float, row-major) as [N, 1, H, W].</summary>
@@ -60,12 +61,20 @@ public static class Preprocessing
         var oneHot = nn.functional.one_hot(labels, classes).to(ScalarType.Float32);
         if (labelSmoothing > 0)
         {
-            oneHot.mul_(1.0 - labelSmoothing).add_(labelSmoothing / classes);
+            using var keep = (1.0 - labelSmoothing).ToScalar();
+            using var spread = (labelSmoothing / classes).ToScalar();
+            oneHot.mul_(keep).add_(spread);
         }
         return oneHot;
     }
 
     /// <summary>Applies the model file's normalisation to a batch in [0, 1]; returns the input itself when it is the identity.</summary>
-    public static Tensor Normalize(Tensor unitBatch, Normalization normalization) =>
-        normalization.IsIdentity ? unitBatch : (unitBatch - normalization.Mean) / normalization.Std;
+    public static Tensor Normalize(Tensor unitBatch, Normalization normalization)
+    {
+        if (normalization.IsIdentity) return unitBatch;
+        // Scalars are held explicitly: TorchSharp's implicit ones may be finalised during the native call.
+        using var mean = normalization.Mean.ToScalar();
+        using var std = normalization.Std.ToScalar();
+        return unitBatch.sub(mean).div_(std);
+    }
 }

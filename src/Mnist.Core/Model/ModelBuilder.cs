@@ -19,7 +19,7 @@ namespace Mnist.Core.Model;
 public static class ModelBuilder
 {
     public const double BatchNormEpsilon = 1e-3;
-    public const double BatchNormMomentum = 0.1;
+    public const double DefaultBatchNormMomentum = 0.1;
     public const string OutputActivationSuffix = "_log_softmax";
 
     /// <summary>The most dense layers the search space offers.</summary>
@@ -68,7 +68,7 @@ public static class ModelBuilder
             layers.Add((name, nn.Conv2d(channels, filters, config.KernelSize, padding: Padding.Same)));
             layers.Add(($"{name}_{config.ConvActivation}", Activations.Create(config.ConvActivation)));
             layers.Add(($"max_pooling2d_{++pool}", nn.MaxPool2d(2)));
-            layers.Add(($"batch_normalization_{++norm}", nn.BatchNorm2d(filters, BatchNormEpsilon, BatchNormMomentum)));
+            layers.Add(($"batch_normalization_{++norm}", nn.BatchNorm2d(filters, BatchNormEpsilon, config.BatchNormMomentum)));
             channels = filters;
             size /= 2;
         }
@@ -82,7 +82,7 @@ public static class ModelBuilder
             layers.Add((name, nn.Linear(features, layer.Units)));
             layers.Add(($"{name}_{layer.Activation}", Activations.Create(layer.Activation)));
             layers.Add(($"dropout_{++dropout}", nn.Dropout(layer.Dropout)));
-            layers.Add(($"batch_normalization_{++norm}", nn.BatchNorm1d(layer.Units, BatchNormEpsilon, BatchNormMomentum)));
+            layers.Add(($"batch_normalization_{++norm}", nn.BatchNorm1d(layer.Units, BatchNormEpsilon, config.BatchNormMomentum)));
             features = layer.Units;
         }
 

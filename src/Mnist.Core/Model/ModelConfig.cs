@@ -20,6 +20,9 @@ public sealed record ModelConfig
     public int InputChannels { get; init; } = 1;
     public int Classes { get; init; } = 10;
 
+    /// <summary>PyTorch-style momentum of BatchNorm's running statistics (Keras's momentum 0.99 is 0.01 here).</summary>
+    public double BatchNormMomentum { get; init; } = ModelBuilder.DefaultBatchNormMomentum;
+
     /// <summary>The seed's final model: Conv 32, Conv 64, Dense 256 SELU with dropout 0.2, Adam 1e-3.</summary>
     public static ModelConfig Seed { get; } = new();
 
@@ -34,6 +37,7 @@ public sealed record ModelConfig
         Check(KernelSize > 0 && KernelSize % 2 == 1, nameof(KernelSize), KernelSize, "must be a positive odd number");
         Check(InputSize >= 4, nameof(InputSize), InputSize, "must be at least 4");
         Check(Dense.Count >= 1, "Dense", Dense.Count, "at least one dense layer");
+        Check(BatchNormMomentum is > 0 and <= 1, nameof(BatchNormMomentum), BatchNormMomentum, "must be in (0, 1]");
         Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be positive");
         for (var i = 0; i < Dense.Count; i++)
         {

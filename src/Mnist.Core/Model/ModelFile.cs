@@ -90,19 +90,6 @@ public static class ModelFile
         }
     }
 
-    public static byte[] SerializeOptimizer(OptimizerHelper optimizer)
-    {
-        using var ms = new MemoryStream();
-        using (var writer = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(writer);
-        return ms.ToArray();
-    }
-
-    public static void LoadOptimizer(OptimizerHelper optimizer, byte[] state)
-    {
-        using var reader = new BinaryReader(new MemoryStream(state));
-        optimizer.load_state_dict(reader);
-    }
-
     public static void Save(string path, ModelFileContents contents) =>
         AtomicFile.Write(path, stream =>
         {

@@ -32,7 +32,7 @@ public sealed record FitResult(IReadOnlyList<EpochRecord> History, TrainerState 
 }
 
 /// <summary>
-/// Keras's <c>model.fit</c> for one network: Adam, shuffled mini-batches, augmentation on the
+/// Keras's <c>model.fit</c> for one network: Adam (<see cref="AdamOptimizer"/>), shuffled mini-batches, augmentation on the
 /// whole batch, categorical cross-entropy on one-hot targets, validation after each epoch,
 /// early stopping on validation loss that restores the best weights, optional
 /// ReduceLROnPlateau. Each epoch is a pure function of (weights, optimiser state, seed, epoch):
@@ -51,10 +51,10 @@ public sealed class Trainer : IDisposable
         _model = model;
         _options = options;
         _observer = observer ?? new NullObserver();
-        Optimizer = optim.Adam(model.parameters(), config.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-7);
+        Optimizer = new AdamOptimizer(model.parameters(), config.LearningRate);
     }
 
-    public Adam Optimizer { get; }
+    public AdamOptimizer Optimizer { get; }
 
     public static ulong SeedFor(int seed, int epoch, int stream)
     {
@@ -79,7 +79,7 @@ public sealed class Trainer : IDisposable
         Action<EpochCheckpoint>? onEpoch = null,
         CancellationToken ct = default)
     {
-        var state = start ?? TrainerState.Initial(Optimizer.ParamGroups.First().LearningRate);
+        var state = start ?? TrainerState.Initial(Optimizer.LearningRate);
         var records = new List<EpochRecord>(history ?? []);
         SetLearningRate(state.LearningRate);
         var n = data.TrainCount;
@@ -100,7 +100,7 @@ public sealed class Trainer : IDisposable
             var weights = ModelFile.SerializeWeights(_model);
             if (improved) bestWeights = weights;
             state = NextState(state, epoch, valLoss, improved);
-            onEpoch?.Invoke(new EpochCheckpoint(record, improved, state, records, weights, () => ModelFile.SerializeOptimizer(Optimizer)));
+            onEpoch?.Invoke(new EpochCheckpoint(record, improved, state, records, weights, Optimizer.SaveState));
             _observer.OnEpochEnd(record, improved, state);
             if (state.Stopped && state.EpochsDone < _options.Epochs)
             {
@@ -159,9 +159,9 @@ public sealed class Trainer : IDisposable
             var logProbs = _model.forward(x);
             var target = Preprocessing.OneHot(y, data.Classes, _options.LabelSmoothing);
             var loss = -(target * logProbs).sum(1).mean();
-            Optimizer.zero_grad();
+            Optimizer.ZeroGrad();
             loss.backward();
-            Optimizer.step();
+            Optimizer.Step();
             lossSum += loss.item<float>() * len;
             correct += logProbs.argmax(1).eq(y).sum().item<long>();
             seen += len;
@@ -170,10 +170,7 @@ public sealed class Trainer : IDisposable
         return (lossSum / seen, (double)correct / seen);
     }
 
-    private void SetLearningRate(double lr)
-    {
-        foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
-    }
+    private void SetLearningRate(double lr) => Optimizer.LearningRate = lr;
 
     public void Dispose() => Optimizer.Dispose();
 

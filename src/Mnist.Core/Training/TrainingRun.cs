@@ -80,7 +80,7 @@ public static class TrainingRun
         if (resumed is not null)
         {
             ModelFile.LoadWeights(model, resumed.Weights, checkpointPath);
-            if (resumed.OptimizerState is { } opt) ModelFile.LoadOptimizer(trainer.Optimizer, opt);
+            if (resumed.OptimizerState is { } opt) trainer.Optimizer.LoadState(opt, checkpointPath);
             if (File.Exists(modelPath)) bestWeights = ModelFile.Read(modelPath).Weights;
         }
 
