@@ -103,45 +103,26 @@ public static class ImagePreprocessor
         return ink;
     }
 
-    /// <summary>From an ink map (white on black, any size) to the 28x28 model input.</summary>
-    public static float[] FromInk(float[] ink, int w, int h)
-    {
-        // Remove the background level and stretch the ink to [0, 1]. The noise floor is what the
-        // border shows above the background: zero for a clean drawing or MNIST's own images (so
-        // their faint anti-aliased edges are kept), higher for scans and photos.
-        var border = Border(ink, w, h);
-        var background = Median(border);
-        var peak = ink.Max();
-        var range = peak - background;
-        if (range < 0.08f) throw new ImageRejectedException(ImageProblem.NoInk, "the image has no ink: it is blank or has too little contrast");
-        var noise = border.Select(v => (v - background) / range).ToArray();
-        Array.Sort(noise);
-        var floor = Math.Clamp(noise[(int)(noise.Length * 0.98)], 0f, MaxNoiseFloor);
-        var clean = new float[ink.Length];
-        for (var i = 0; i < ink.Length; i++)
-        {
-            var v = (ink[i] - background) / range;
-            clean[i] = v <= floor ? 0f : Math.Min(v, 1f);
-        }
+    /// <summary>
+    /// MNIST's stroke width as a share of the digit's longer side: the median over the test set
+    /// (2.6 pixels in the 20-pixel box, with anti-aliasing); see <see cref="NormalizeStroke"/>.
+    /// </summary>
+    public const double TargetStroke = 0.11;
 
-        // Crop to the ink's bounding box, faint anti-aliased edges included (as MNIST's 20x20 box is).
-        int x0 = w, y0 = h, x1 = -1, y1 = -1;
-        for (var y = 0; y < h; y++)
-        {
-            for (var x = 0; x < w; x++)
-            {
-                if (clean[y * w + x] > 0f)
-                {
-                    x0 = Math.Min(x0, x); x1 = Math.Max(x1, x);
-                    y0 = Math.Min(y0, y); y1 = Math.Max(y1, y);
-                }
-            }
-        }
-        if (x1 < 0) throw new ImageRejectedException(ImageProblem.NoInk, "the image has no ink: it is blank or has too little contrast");
-        var cw = x1 - x0 + 1;
-        var ch = y1 - y0 + 1;
-        var crop = new float[cw * ch];
-        for (var y = 0; y < ch; y++) Array.Copy(clean, (y0 + y) * w + x0, crop, y * cw, cw);
+    /// <summary>Stroke widths within this factor of <see cref="TargetStroke"/> are left alone, as MNIST's own spread.</summary>
+    public const double StrokeTolerance = 1.3;
+
+    /// <summary>Below this many pixels on the ink's longer side the width cannot be measured well: left alone.</summary>
+    public const int MinSideForStroke = 40;
+
+    /// <summary>From an ink map (white on black, any size) to the 28x28 model input.</summary>
+    public static float[] FromInk(float[] ink, int w, int h, bool normalizeStroke = true)
+    {
+        var clean = Clean(ink, w, h);
+        var box = InkBox(clean, w, h);
+        if (normalizeStroke) (clean, w, h, box) = NormalizeStroke(clean, w, h, box);
+        var (x0, y0, cw, ch) = box;
+        var crop = Crop(clean, w, h, x0, y0, cw, ch);
 
         // Fit the longer side to 20 pixels, keeping the aspect ratio.
         var scale = (double)Box / Math.Max(cw, ch);
@@ -168,6 +149,93 @@ public static class ImagePreprocessor
             for (var x = 0; x < nw; x++) output[(oy + y) * Size + ox + x] = Math.Clamp(small[y * nw + x], 0f, 1f);
         }
         return output;
+    }
+
+    /// <summary>
+    /// Removes the background level and stretches the ink to [0, 1]. The noise floor is what the
+    /// border shows above the background: zero for a clean drawing or MNIST's own images (so their
+    /// faint anti-aliased edges are kept), higher for scans and photos.
+    /// </summary>
+    private static float[] Clean(float[] ink, int w, int h)
+    {
+        var border = Border(ink, w, h);
+        var background = Median(border);
+        var peak = ink.Max();
+        var range = peak - background;
+        if (range < 0.08f) throw new ImageRejectedException(ImageProblem.NoInk, "the image has no ink: it is blank or has too little contrast");
+        var noise = border.Select(v => (v - background) / range).ToArray();
+        Array.Sort(noise);
+        var floor = Math.Clamp(noise[(int)(noise.Length * 0.98)], 0f, MaxNoiseFloor);
+        var clean = new float[ink.Length];
+        for (var i = 0; i < ink.Length; i++)
+        {
+            var v = (ink[i] - background) / range;
+            clean[i] = v <= floor ? 0f : Math.Min(v, 1f);
+        }
+        return clean;
+    }
+
+    /// <summary>The ink's bounding box, faint anti-aliased edges included (as MNIST's 20x20 box is).</summary>
+    private static (int X, int Y, int W, int H) InkBox(float[] clean, int w, int h)
+    {
+        int x0 = w, y0 = h, x1 = -1, y1 = -1;
+        for (var y = 0; y < h; y++)
+        {
+            for (var x = 0; x < w; x++)
+            {
+                if (clean[y * w + x] > 0f)
+                {
+                    x0 = Math.Min(x0, x); x1 = Math.Max(x1, x);
+                    y0 = Math.Min(y0, y); y1 = Math.Max(y1, y);
+                }
+            }
+        }
+        if (x1 < 0) throw new ImageRejectedException(ImageProblem.NoInk, "the image has no ink: it is blank or has too little contrast");
+        return (x0, y0, x1 - x0 + 1, y1 - y0 + 1);
+    }
+
+    /// <summary>
+    /// Gives the strokes MNIST's proportions. A digit drawn with a thin pen on a large pad, or a
+    /// thick pen on a small one, would otherwise reach the model as a hairline or a blob, which
+    /// MNIST never showed it. The width is measured where the ink has enough pixels for it; when
+    /// it is outside MNIST's usual spread, every edge moves by the same distance so that the
+    /// width becomes <see cref="TargetStroke"/> of the digit's size (the size grows with it).
+    /// </summary>
+    private static (float[] Clean, int W, int H, (int X, int Y, int W, int H) Box) NormalizeStroke(float[] clean, int w, int h, (int X, int Y, int W, int H) box)
+    {
+        var side = Math.Max(box.W, box.H);
+        if (side < MinSideForStroke) return (clean, w, h, box);
+        var tight = Crop(clean, w, h, box.X, box.Y, box.W, box.H);
+        var width = StrokeWidth.Estimate(tight, box.W, box.H);
+        if (width <= 0) return (clean, w, h, box);
+        var ratio = width / side;
+        if (ratio >= TargetStroke / StrokeTolerance && ratio <= TargetStroke * StrokeTolerance) return (clean, w, h, box);
+
+        // Moving every edge by delta widens the stroke by 2 delta and the digit by 2 delta.
+        var delta = (TargetStroke * side - width) / (2 * (1 - TargetStroke));
+        delta = Math.Max(delta, 1 - width / 2);
+        var margin = (int)Math.Ceiling(Math.Max(delta, 0)) + 2;
+        var pw = box.W + 2 * margin;
+        var ph = box.H + 2 * margin;
+        var adjusted = StrokeWidth.Offset(Crop(clean, w, h, box.X - margin, box.Y - margin, pw, ph), pw, ph, delta);
+        return (adjusted, pw, ph, InkBox(adjusted, pw, ph));
+    }
+
+    /// <summary>A window of the image; pixels outside it are background.</summary>
+    private static float[] Crop(float[] image, int w, int h, int x0, int y0, int cw, int ch)
+    {
+        var crop = new float[cw * ch];
+        for (var y = 0; y < ch; y++)
+        {
+            var sy = y0 + y;
+            if (sy < 0 || sy >= h) continue;
+            for (var x = 0; x < cw; x++)
+            {
+                var sx = x0 + x;
+                if (sx >= 0 && sx < w) crop[y * cw + x] = image[sy * w + sx];
+            }
+        }
+        return crop;
     }
 
     private static float[] Border(float[] v, int w, int h)

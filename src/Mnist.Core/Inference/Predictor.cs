@@ -23,13 +23,16 @@ public sealed class Predictor : IDisposable
     private readonly Lock _gate = new();
     private readonly Device _device;
 
-    private Predictor(Sequential model, ModelFileContents contents, Device device)
+    private Predictor(Sequential model, ModelFileContents contents, Device device, string path)
     {
         _model = model;
         Contents = contents;
         _device = device;
+        Path = path;
     }
 
+    /// <summary>The model file this predictor was loaded from.</summary>
+    public string Path { get; }
     public ModelFileContents Contents { get; }
     public ModelManifest Manifest => Contents.Manifest;
     public int InputSize => Manifest.Hyperparameters.InputSize;
@@ -39,7 +42,7 @@ public sealed class Predictor : IDisposable
         var path = ModelFile.ResolvePath(modelOrRunDir);
         device ??= CPU;
         var (model, contents) = ModelFile.LoadModel(path, device);
-        return new Predictor(model, contents, device);
+        return new Predictor(model, contents, device, path);
     }
 
     /// <summary>Predicts preprocessed inputs (each InputSize² floats in [0, 1]).</summary>

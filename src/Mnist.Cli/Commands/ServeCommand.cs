@@ -1,0 +1,69 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Mnist.Core.Inference;
+using Mnist.Core.Infrastructure;
+using Mnist.Web;
+
+namespace Mnist.Cli.Commands;
+
+/// <summary><c>mnist serve</c>: the web page and its API, until Ctrl+C.</summary>
+internal static class ServeCommand
+{
+    private static readonly Option<string> Model = CommonOptions.Model();
+    private static readonly Option<string> Urls = new("--urls")
+    {
+        Description = "Where to listen (semicolon-separated; port 0 picks a free port).",
+        DefaultValueFactory = _ => "http://127.0.0.1:5000",
+    };
+    private static readonly Option<long> MaxBodyBytes = new("--max-body-bytes")
+    {
+        Description = "The largest request body accepted, in bytes.",
+        DefaultValueFactory = _ => ServeOptions.DefaultMaxBodyBytes,
+    };
+    private static readonly Option<int> MaxImageSide = new("--max-image-side")
+    {
+        Description = "Images wider or taller than this are refused before decoding.",
+        DefaultValueFactory = _ => ImageLimits.Default.MaxSide,
+    };
+    private static readonly Option<int?> Threads = CommonOptions.Threads();
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("serve", "Serve the drawing page and the prediction API for a model.") { Model, Urls, MaxBodyBytes, MaxImageSide, Threads };
+        command.SetAction(parse => CliApp.Guard(context, async () =>
+        {
+            var options = ToOptions(parse);
+            Engine.Configure(parse.GetValue(Threads), "cpu");
+            await using var app = WebApp.Build(options);
+            await app.StartAsync(context.Cancellation).ConfigureAwait(false);
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            context.Output.WriteLine($"Serving {options.Model} at {string.Join(", ", addresses)} (Ctrl+C stops)");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.Cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    internal static ServeOptions ToOptions(ParseResult parse)
+    {
+        var side = parse.GetValue(MaxImageSide);
+        if (side <= 0) throw new ArgumentException($"--max-image-side must be positive (got {side})");
+        return new ServeOptions
+        {
+            Model = parse.GetRequiredValue(Model),
+            Urls = parse.GetRequiredValue(Urls),
+            MaxBodyBytes = parse.GetValue(MaxBodyBytes),
+            ImageLimits = new ImageLimits(side, Math.Min(ImageLimits.Default.MaxPixels, (long)side * side)),
+        };
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using Mnist.Core.Inference;
+
+namespace Mnist.Web;
+
+/// <summary>
+/// <c>POST /api/predict</c>: a PNG or JPEG body, or a multipart form with the file field
+/// <c>image</c>. Every way a request can be wrong gets its own status and a problem-details body
+/// that says why: 415 wrong content type, 413 too large (body or dimensions), 400 undecodable
+/// or no <c>image</c> field, 422 no ink.
+/// </summary>
+internal static class PredictEndpoint
+{
+    public const string FormField = "image";
+    private static readonly string[] ImageTypes = ["image/png", "image/jpeg", "image/jpg"];
+
+    public static async Task<IResult> Handle(HttpContext context, Predictor predictor, ServeOptions options)
+    {
+        var request = context.Request;
+        var max = options.MaxBodyBytes;
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType))
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+                $"Content-Type '{request.ContentType}' is not supported: send image/png or image/jpeg, or multipart/form-data with a file field '{FormField}'.");
+        }
+        var type = mediaType.MediaType.Value?.ToLowerInvariant();
+        byte[]? image;
+        try
+        {
+            if (type is not null && ImageTypes.Contains(type))
+            {
+                if (request.ContentLength > max) return TooLarge(request.ContentLength.Value, max);
+                image = await ReadLimited(request.Body, max, context.RequestAborted);
+                if (image is null) return TooLarge(null, max);
+            }
+            else if (type == "multipart/form-data")
+            {
+                if (request.ContentLength > max + WebApp.MultipartAllowance) return TooLarge(request.ContentLength.Value, max);
+                context.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions
+                {
+                    MultipartBodyLengthLimit = max + WebApp.MultipartAllowance,
+                    ValueCountLimit = 16,
+                }));
+                var form = await request.ReadFormAsync(context.RequestAborted);
+                var file = form.Files.GetFile(FormField);
+                if (file is null)
+                {
+                    return Problem(StatusCodes.Status400BadRequest, "No image in the form",
+                        $"The multipart form has no file field '{FormField}' (fields: {string.Join(", ", form.Keys.Concat(form.Files.Select(f => f.Name)).Distinct().DefaultIfEmpty("none"))}).");
+                }
+                if (file.Length > max) return TooLarge(file.Length, max);
+                await using var stream = file.OpenReadStream();
+                image = await ReadLimited(stream, max, context.RequestAborted);
+                if (image is null) return TooLarge(null, max);
+            }
+            else
+            {
+                return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+                    $"Content-Type '{type}' is not supported: send image/png or image/jpeg, or multipart/form-data with a file field '{FormField}'.");
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(null, max);
+        }
+        catch (InvalidDataException e)
+        {
+            // The form reader's own limits, or a malformed multipart body.
+            return e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
+                ? TooLarge(null, max)
+                : Problem(StatusCodes.Status400BadRequest, "Malformed form", $"The multipart body could not be read: {e.Message}");
+        }
+
+        try
+        {
+            var (prediction, input) = predictor.PredictImage(image, options.ImageLimits);
+            return Results.Json(new PredictResponse(prediction.Index, prediction.Label, prediction.Confidence, prediction.Probabilities, input), WebJson.Options);
+        }
+        catch (ImageRejectedException e)
+        {
+            return e.Problem switch
+            {
+                ImageProblem.NoInk => Problem(StatusCodes.Status422UnprocessableEntity, "No digit in the image", e.Message),
+                ImageProblem.TooLarge => Problem(StatusCodes.Status413PayloadTooLarge, "Image too large", e.Message),
+                _ => Problem(StatusCodes.Status400BadRequest, "Undecodable image", e.Message),
+            };
+        }
+    }
+
+    private static IResult TooLarge(long? length, long max) =>
+        Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large",
+            length is { } n
+                ? $"The body is {n} bytes; the limit is {max} bytes (--max-body-bytes)."
+                : $"The body is over the limit of {max} bytes (--max-body-bytes).");
+
+    private static IResult Problem(int status, string title, string detail) =>
+        Results.Problem(detail: detail, statusCode: status, title: title);
+
+    /// <summary>Reads at most <paramref name="max"/> bytes; null when the stream holds more.</summary>
+    private static async Task<byte[]?> ReadLimited(Stream stream, long max, CancellationToken cancellation)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellation)) > 0)
+        {
+            if (buffer.Length + read > max) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>The answer: the class, its confidence, all probabilities, and the 28x28 input the model saw.</summary>
+    internal sealed record PredictResponse(int Digit, string Label, float Confidence, float[] Probabilities, float[] Input);
+}

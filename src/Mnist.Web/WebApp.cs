@@ -1,0 +1,87 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Mnist.Core.Inference;
+using Mnist.Core.Model;
+
+namespace Mnist.Web;
+
+/// <summary>How <c>mnist serve</c> runs.</summary>
+public sealed record ServeOptions
+{
+    public const long DefaultMaxBodyBytes = 2 * 1024 * 1024;
+
+    /// <summary>A run folder or a model file.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>Where Kestrel listens; port 0 picks a free port.</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:5000";
+
+    /// <summary>The largest request body accepted (an image, or a multipart form holding one).</summary>
+    public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
+
+    /// <summary>Image dimensions refused before decoding.</summary>
+    public ImageLimits ImageLimits { get; init; } = ImageLimits.Default;
+}
+
+/// <summary>
+/// The web app: one page (embedded in this assembly), the prediction API and the model card.
+/// The model is loaded once; <see cref="Predictor"/> serialises forward passes, because
+/// TorchSharp does not promise that one module may run forward on several threads at once.
+/// </summary>
+public static class WebApp
+{
+    /// <summary>Multipart framing around the image is allowed on top of the body limit.</summary>
+    public const long MultipartAllowance = 16 * 1024;
+
+    public static WebApplication Build(ServeOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxBodyBytes <= 0) throw new ArgumentException($"--max-body-bytes must be positive (got {options.MaxBodyBytes})");
+        var predictor = Predictor.Load(options.Model);
+        try
+        {
+            var card = ModelCard.From(predictor.Path, predictor.Contents);
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            builder.WebHost.UseUrls(options.Urls);
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.AddServerHeader = false;
+                k.Limits.MaxRequestBodySize = options.MaxBodyBytes + MultipartAllowance;
+            });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddProblemDetails();
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(predictor);
+            builder.Services.AddSingleton(card);
+            configure?.Invoke(builder);
+
+            var app = builder.Build();
+            app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError });
+            app.UseStatusCodePages();
+            StaticAssets.Map(app);
+            app.MapPost("/api/predict", PredictEndpoint.Handle);
+            app.MapGet("/api/model", (ModelCard c) => Results.Json(c, WebJson.Options));
+            app.MapGet("/healthz", (Predictor p) => Results.Json(new Health("ok", p.Manifest.Dataset, p.Manifest.Epoch), WebJson.Options));
+            app.Lifetime.ApplicationStopped.Register(predictor.Dispose);
+            return app;
+        }
+        catch
+        {
+            predictor.Dispose();
+            throw;
+        }
+    }
+
+    private sealed record Health(string Status, string Dataset, int Epoch);
+}
+
+/// <summary>The API speaks the same JSON as the model files (snake_case).</summary>
+internal static class WebJson
+{
+    public static System.Text.Json.JsonSerializerOptions Options => Core.Infrastructure.Json.Compact;
+}
