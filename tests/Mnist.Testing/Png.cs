@@ -39,4 +39,45 @@ public static class Png
         using var data = image.Encode(format, 95);
         return data.ToArray();
     }
+
+    /// <summary>
+    /// A PNG whose header claims <paramref name="width"/> x <paramref name="height"/> pixels but
+    /// holds one tiny compressed row: a decompression bomb's header, for the before-decoding limits.
+    /// </summary>
+    public static byte[] HeaderClaiming(int width, int height)
+    {
+        using var ms = new MemoryStream();
+        ms.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8; // bit depth; colour type 0 (grey), compression, filter, interlace 0
+        Chunk(ms, "IHDR", ihdr);
+        Chunk(ms, "IDAT", [0x78, 0x9C, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]);
+        Chunk(ms, "IEND", []);
+        return ms.ToArray();
+    }
+
+    private static void Chunk(Stream s, string type, byte[] data)
+    {
+        var length = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
+        s.Write(length);
+        var body = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        s.Write(body);
+        var crc = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(body));
+        s.Write(crc);
+    }
+
+    private static uint Crc32(byte[] bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+        }
+        return ~crc;
+    }
 }

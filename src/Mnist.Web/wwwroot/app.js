@@ -376,7 +376,7 @@
       return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>` +
         history.map((e, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(e[k]).toFixed(1)}" r="2" fill="${color}"><title>${k} epoch ${e.epoch}: ${e[k].toFixed(4)}</title></circle>`).join('');
     }).join('');
-    const legend = series.map(([k, color], i) => `<text x="${L + 4 + i * 110}" y="14" font-size="11" fill="${color}">■ ${k}</text>`).join('');
+    const legend = series.map(([k, color], i) => `<text x="${L + 70 + i * 110}" y="14" font-size="11" fill="${color}">■ ${k}</text>`).join('');
     return `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${title} per epoch">` +
       `<text x="4" y="14" font-size="11" fill="#5f6b7a">${title}</text>${legend}` +
       `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#d9dee5"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#d9dee5"/>` +
