@@ -16,7 +16,7 @@ internal static class PredictEndpoint
     public const string FormField = "image";
     private static readonly string[] ImageTypes = ["image/png", "image/jpeg", "image/jpg"];
 
-    public static async Task<IResult> Handle(HttpContext context, Predictor predictor, ServeOptions options)
+    public static async Task<IResult> Handle(HttpContext context, InferenceQueue inference, ServeOptions options)
     {
         var request = context.Request;
         var max = options.MaxBodyBytes;
@@ -65,6 +65,11 @@ internal static class PredictEndpoint
         {
             return TooLarge(null, max);
         }
+        catch (BadHttpRequestException e)
+        {
+            // A body cut short or malformed framing: the client's fault, said plainly.
+            return Problem(e.StatusCode, "Bad request body", e.Message);
+        }
         catch (InvalidDataException e)
         {
             // The form reader's own limits, or a malformed multipart body.
@@ -75,7 +80,8 @@ internal static class PredictEndpoint
 
         try
         {
-            var (prediction, input) = predictor.PredictImage(image, options.ImageLimits);
+            var input = ImagePreprocessor.FromEncoded(image, options.ImageLimits);
+            var prediction = await inference.PredictAsync(input, context.RequestAborted);
             return Results.Json(new PredictResponse(prediction.Index, prediction.Label, prediction.Confidence, prediction.Probabilities, input), WebJson.Options);
         }
         catch (ImageRejectedException e)

@@ -28,8 +28,10 @@ public sealed record ServeOptions
 
 /// <summary>
 /// The web app: one page (embedded in this assembly), the prediction API and the model card.
-/// The model is loaded once; <see cref="Predictor"/> serialises forward passes, because
-/// TorchSharp does not promise that one module may run forward on several threads at once.
+/// The model is loaded once. Requests decode and preprocess their images concurrently; the
+/// forward passes run on one thread (<see cref="InferenceQueue"/>), which batches the inputs
+/// that arrive while it is busy: TorchSharp does not promise that one module may run forward on
+/// several threads at once.
 /// </summary>
 public static class WebApp
 {
@@ -57,6 +59,7 @@ public static class WebApp
             builder.Services.AddProblemDetails();
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(predictor);
+            builder.Services.AddSingleton(new InferenceQueue(predictor));
             builder.Services.AddSingleton(card);
             configure?.Invoke(builder);
 
@@ -67,7 +70,11 @@ public static class WebApp
             app.MapPost("/api/predict", PredictEndpoint.Handle);
             app.MapGet("/api/model", (ModelCard c) => Results.Json(c, WebJson.Options));
             app.MapGet("/healthz", (Predictor p) => Results.Json(new Health("ok", p.Manifest.Dataset, p.Manifest.Epoch), WebJson.Options));
-            app.Lifetime.ApplicationStopped.Register(predictor.Dispose);
+            app.Lifetime.ApplicationStopped.Register(() =>
+            {
+                app.Services.GetRequiredService<InferenceQueue>().Dispose();
+                predictor.Dispose();
+            });
             return app;
         }
         catch

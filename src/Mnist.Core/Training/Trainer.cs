@@ -52,6 +52,22 @@ public sealed class Trainer : IDisposable
         _options = options;
         _observer = observer ?? new NullObserver();
         Optimizer = new AdamOptimizer(model.parameters(), config.LearningRate);
+        _peakLearningRate = config.LearningRate;
+    }
+
+    private readonly double _peakLearningRate;
+
+    /// <summary>The one-cycle learning rate at <paramref name="step"/> of <paramref name="total"/> (see <see cref="LrSchedule.OneCycle"/>).</summary>
+    public static double OneCycle(long step, long total, double peak)
+    {
+        var warmup = Math.Max(1, (long)(total * 0.25));
+        if (step < warmup)
+        {
+            var t = (double)step / warmup;
+            return peak * (0.1 + 0.9 * (1 - Math.Cos(Math.PI * t)) / 2);
+        }
+        var u = Math.Min(1.0, (double)(step - warmup) / Math.Max(1, total - warmup));
+        return peak * (0.001 + 0.999 * (1 + Math.Cos(Math.PI * u)) / 2);
     }
 
     public AdamOptimizer Optimizer { get; }
@@ -82,9 +98,7 @@ public sealed class Trainer : IDisposable
         var state = start ?? TrainerState.Initial(Optimizer.LearningRate);
         var records = new List<EpochRecord>(history ?? []);
         SetLearningRate(state.LearningRate);
-        var n = data.TrainCount;
-        var batchSize = Math.Min(_options.BatchSize, n);
-        var batches = (int)(n / batchSize) + (n % batchSize >= 2 ? 1 : 0); // a last batch of one image would break BatchNorm
+        var (batchSize, batches) = Batches(data.TrainCount);
 
         for (var epoch = state.EpochsDone + 1; epoch <= _options.Epochs && !state.Stopped; epoch++)
         {
@@ -117,7 +131,11 @@ public sealed class Trainer : IDisposable
         var wait = improved ? 0 : state.Wait + 1;
         var lrWait = improved ? 0 : state.LrWait + 1;
         var lr = state.LearningRate;
-        if (_options.ReduceLrPatience > 0 && lrWait >= _options.ReduceLrPatience && lr > _options.MinLearningRate)
+        if (_options.LrSchedule == LrSchedule.OneCycle)
+        {
+            lr = Optimizer.LearningRate;
+        }
+        else if (_options.ReduceLrPatience > 0 && lrWait >= _options.ReduceLrPatience && lr > _options.MinLearningRate)
         {
             lr = Math.Max(lr * _options.ReduceLrFactor, _options.MinLearningRate);
             lrWait = 0;
@@ -133,6 +151,23 @@ public sealed class Trainer : IDisposable
             lrWait,
             stopped,
             lr);
+    }
+
+    /// <summary>
+    /// One epoch of training on <paramref name="data"/> (shuffled, augmented, one optimiser step per
+    /// batch) without validation: the building block of <see cref="Fit"/>, and what the benchmark times.
+    /// </summary>
+    public (double Loss, double Accuracy) TrainEpoch(TrainingData data, int epoch, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var (batchSize, batches) = Batches(data.TrainCount);
+        return TrainEpoch(data, epoch, batchSize, batches, ct);
+    }
+
+    private (long Size, int Count) Batches(long n)
+    {
+        var batchSize = Math.Min(_options.BatchSize, n);
+        return (batchSize, (int)(n / batchSize) + (n % batchSize >= 2 ? 1 : 0)); // a last batch of one image would break BatchNorm
     }
 
     private (double Loss, double Accuracy) TrainEpoch(TrainingData data, int epoch, long batchSize, int batches, CancellationToken ct)
@@ -154,6 +189,10 @@ public sealed class Trainer : IDisposable
             var idx = order.narrow(0, start, len);
             var x = data.TrainX.index_select(0, idx);
             var y = data.TrainY.index_select(0, idx);
+            if (_options.LrSchedule == LrSchedule.OneCycle)
+            {
+                Optimizer.LearningRate = OneCycle((epoch - 1L) * batches + b, (long)_options.Epochs * batches, _peakLearningRate);
+            }
             x = Augmentation.Apply(x, _options.Augmentation, generator);
             x = Preprocessing.Normalize(x, data.Normalization);
             var logProbs = _model.forward(x);

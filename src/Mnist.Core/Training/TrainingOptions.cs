@@ -2,6 +2,20 @@ using Mnist.Core.Data;
 
 namespace Mnist.Core.Training;
 
+/// <summary>How the learning rate moves during training.</summary>
+public enum LrSchedule
+{
+    /// <summary>Constant, reduced on plateaus of validation loss (Keras's ReduceLROnPlateau) when ReduceLrPatience &gt; 0.</summary>
+    Plateau,
+
+    /// <summary>
+    /// One cycle over the whole run, per batch: a cosine warm-up from a tenth of the model's
+    /// learning rate to all of it over the first 25% of steps, then cosine annealing to a
+    /// thousandth. Meant for a fixed epoch budget (fast training); no plateau reductions.
+    /// </summary>
+    OneCycle,
+}
+
 /// <summary>Everything that decides a training run besides the hyperparameters; stored in every checkpoint.</summary>
 public sealed record TrainingOptions
 {
@@ -33,6 +47,8 @@ public sealed record TrainingOptions
     public int ReduceLrPatience { get; init; } = 2;
     public double ReduceLrFactor { get; init; } = 0.5;
     public double MinLearningRate { get; init; } = 1e-6;
+
+    public LrSchedule LrSchedule { get; init; } = LrSchedule.Plateau;
 
     /// <summary>Use only the first N training images (quick runs); null for all.</summary>
     public int? TrainLimit { get; init; }

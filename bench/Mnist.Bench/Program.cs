@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Globalization;
+using Mnist.Bench;
+using Mnist.Core.Data;
+using Mnist.Core.Inference;
+using Mnist.Core.Infrastructure;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+return await BenchApp.Build(Console.Out).Parse(args).InvokeAsync();
+
+namespace Mnist.Bench
+{
+    internal static class BenchApp
+    {
+        public static RootCommand Build(TextWriter output)
+        {
+            var root = new RootCommand("Benchmarks and experiments of the MNIST product.");
+            root.Subcommands.Add(Speed(output));
+            root.Subcommands.Add(Drawn(output));
+            return root;
+        }
+
+        private static Command Speed(TextWriter output)
+        {
+            var dataDir = new Option<string?>("--data-dir") { Description = "Folder of the MNIST IDX files." };
+            var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
+            var markdown = new Option<string?>("--markdown") { Description = "Write the results table (Markdown) to this file." };
+            var quick = new Option<bool>("--quick") { Description = "Every part on a tiny budget (seconds, not minutes)." };
+            var noHttp = new Option<bool>("--no-http") { Description = "Skip the HTTP load test." };
+            var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)." };
+            var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
+            var command = new Command("speed", "Training, inference and serving speed on the real data, with the machine's peak.") { dataDir, json, markdown, quick, noHttp, threads, seed };
+            command.SetAction(parse => RunSpeed(output, parse.GetValue(dataDir), parse.GetValue(json), parse.GetValue(markdown), parse.GetValue(quick), !parse.GetValue(noHttp), parse.GetValue(threads), parse.GetValue(seed), Environment.GetCommandLineArgs()));
+            return command;
+        }
+
+        internal static int RunSpeed(TextWriter output, string? dataDir, string? json, string? markdown, bool quick, bool http, int? threads, int seed, IEnumerable<string> commandLine)
+        {
+            Engine.Configure(threads, "cpu");
+            var data = Dataset.Load(DataLocator.Resolve(dataDir, DatasetInfo.Mnist), DatasetInfo.Mnist);
+            var budget = quick ? SpeedBudget.Quick : SpeedBudget.Full;
+            var result = SpeedBenchmark.Run(data, budget, seed, quick, output, http ? modelPath => HttpLoad.Run(modelPath, budget.HttpSeconds, output) : null);
+            var command = "dotnet run --project bench/Mnist.Bench -c Release -- speed" + (quick ? " --quick" : "");
+            var table = SpeedReport.ToMarkdown(result, command);
+            output.WriteLine();
+            output.Write(table);
+            if (json is not null) AtomicFile.WriteAllText(json, Json.Serialize(result));
+            if (markdown is not null) AtomicFile.WriteAllText(markdown, table);
+            return 0;
+        }
+
+        private static Command Drawn(TextWriter output)
+        {
+            var model = new Option<string>("--model") { Description = "A run folder or model file.", Required = true };
+            var dataDir = new Option<string?>("--data-dir") { Description = "Folder of the MNIST IDX files." };
+            var count = new Option<int>("--count") { Description = "MNIST test digits re-drawn per pen width.", DefaultValueFactory = _ => 1000 };
+            var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
+            var markdown = new Option<string?>("--markdown") { Description = "Also write the table to this file." };
+            var command = new Command("drawn", "How well the model reads digits drawn on a pad, with and without stroke normalisation.") { model, dataDir, count, seed, markdown };
+            command.SetAction(parse =>
+            {
+                using var predictor = Predictor.Load(parse.GetRequiredValue(model));
+                var data = Dataset.Load(DataLocator.Resolve(parse.GetValue(dataDir), DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: false);
+                var rows = DrawnDigits.Run(predictor, data.Test, parse.GetValue(count), parse.GetValue(seed));
+                var table = DrawnDigits.ToMarkdown(rows);
+                output.Write(table);
+                if (parse.GetValue(markdown) is { } path) AtomicFile.WriteAllText(path, table);
+                return 0;
+            });
+            return command;
+        }
+    }
+}

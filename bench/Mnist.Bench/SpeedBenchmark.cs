@@ -1,0 +1,359 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using Mnist.Core.Data;
+using Mnist.Core.Evaluation;
+using Mnist.Core.Inference;
+using Mnist.Core.Model;
+using Mnist.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mnist.Bench;
+
+/// <summary>The budget of one benchmark run; <see cref="Quick"/> runs every part briefly.</summary>
+public sealed record SpeedBudget(
+    int TrainImages,
+    int LatencyRuns,
+    int BatchRuns,
+    int EpochsFor990,
+    int EpochsFor995,
+    int? TimeToAccuracyLimit,
+    double HttpSeconds)
+{
+    public static SpeedBudget Full { get; } = new(12_800, 2000, 5, 3, 12, null, 10);
+    public static SpeedBudget Quick { get; } = new(1_280, 100, 2, 1, 1, 3_000, 2);
+}
+
+/// <summary>The fastest training recipe found (see the README): what time_to_99_0_s and time_to_99_5_s use.</summary>
+public static class FastRecipe
+{
+    public static ModelConfig Config { get; } = ModelConfig.Seed with { LearningRate = 3e-3 };
+
+    public static TrainingOptions Options(int epochs, int seed) => new()
+    {
+        Epochs = epochs,
+        BatchSize = 64,
+        LrSchedule = LrSchedule.OneCycle,
+        ReduceLrPatience = 0,
+        Patience = 0,
+        LabelSmoothing = 0.1,
+        Augmentation = new AugmentationOptions(5, 0.05, 0.05),
+        Seed = seed,
+    };
+
+    public static string Describe() =>
+        "seed model, Adam with a one-cycle learning rate peaking at 3e-3 over the epoch budget, batch 64, label smoothing 0.1, augmentation halved (5 degrees, 5% zoom and shift)";
+}
+
+/// <summary>Everything one run measures; the JSON keys are the issue's.</summary>
+public sealed record SpeedResult
+{
+    public required string Machine { get; init; }
+    public required bool Quick { get; init; }
+    public required int Threads { get; init; }
+    public required double TrainImgPerS { get; init; }
+    public required double TrainImgPerSNoAugment { get; init; }
+    public required double PlainLoopImgPerS { get; init; }
+    public required double TrainRatioVsPlain { get; init; }
+    public required double AugmentShare { get; init; }
+    public required double DataPrepShare { get; init; }
+    public required double InferLatencyP50Ms { get; init; }
+    public required double InferLatencyP99Ms { get; init; }
+    public required double PredictImageP50Ms { get; init; }
+    public required double InferImgPerSBatch1000 { get; init; }
+    public required double FlopsPerImageForward { get; init; }
+    public required double FlopsPerImageTrain { get; init; }
+    public required double PeakGflops { get; init; }
+    public required double PeakFractionTrain { get; init; }
+    public required string TimeToAccuracyRecipe { get; init; }
+    [JsonIgnore]
+    public double? TimeTo990S { get; init; }
+
+    [JsonIgnore]
+    public double? TimeTo995S { get; init; }
+
+    [JsonPropertyName("epochs_for_99_0")]
+    public required int EpochsFor990 { get; init; }
+
+    [JsonPropertyName("epochs_for_99_5")]
+    public required int EpochsFor995 { get; init; }
+
+    [JsonPropertyName("test_accuracy_per_epoch_for_99_0")]
+    public required IReadOnlyList<double> CurveFor990 { get; init; }
+
+    [JsonPropertyName("test_accuracy_per_epoch_for_99_5")]
+    public required IReadOnlyList<double> CurveFor995 { get; init; }
+    public double? HttpRps { get; init; }
+    public double? HttpP50Ms { get; init; }
+    public double? HttpP99Ms { get; init; }
+    public long? HttpErrors { get; init; }
+    public string? HttpNote { get; init; }
+
+    [JsonPropertyName("time_to_99_0_s")]
+    public double? TimeTo990 => TimeTo990S;
+
+    [JsonPropertyName("time_to_99_5_s")]
+    public double? TimeTo995 => TimeTo995S;
+}
+
+/// <summary>
+/// The speed benchmark: training throughput (ours with and without augmentation, and a plain
+/// TorchSharp loop), the data-preparation share of a step, inference latency and throughput,
+/// the share of the machine's peak, time to 99.0% and 99.5% test accuracy, and HTTP serving.
+/// </summary>
+public static class SpeedBenchmark
+{
+    public const int BatchSize = 128;
+
+    public static SpeedResult Run(Dataset data, SpeedBudget budget, int seed, bool quick, TextWriter log, Func<string, (double Rps, double P50, double P99, long Errors)?>? http = null)
+    {
+        var machine = Machine.Detect();
+        log.WriteLine($"Machine: {machine.Describe()}; libtorch threads: {get_num_threads()}");
+
+        var (ours, prepSeconds, augmentSeconds, stepSeconds) = OursTraining(data, budget.TrainImages, augment: true, seed);
+        log.WriteLine($"training, ours, augmentation on: {ours:0} images/s");
+        var (oursNoAugment, _, _, _) = OursTraining(data, budget.TrainImages, augment: false, seed);
+        log.WriteLine($"training, ours, augmentation off: {oursNoAugment:0} images/s");
+        var plain = PlainLoop(data, budget.TrainImages, seed);
+        log.WriteLine($"training, plain TorchSharp loop: {plain:0} images/s");
+
+        using var dir = new Mnist.Testing.TempDir();
+        var modelPath = SaveUntrainedSeedModel(dir.File("model.ckpt"));
+        var (p50, p99, imageP50, batchRate) = Inference(modelPath, data.Test, budget);
+        log.WriteLine($"inference: single image p50 {p50:0.000} ms, p99 {p99:0.000} ms; PNG to answer p50 {imageP50:0.000} ms; batch 1000: {batchRate:0} images/s");
+
+        var config = ModelConfig.Seed;
+        var forward = Machine.ForwardFlops(config);
+        var train = Machine.TrainFlops(config);
+
+        var (t990, curve990) = TimeToAccuracy(data, budget.EpochsFor990, budget.TimeToAccuracyLimit, 0.99, seed, log);
+        var (t995, curve995) = TimeToAccuracy(data, budget.EpochsFor995, budget.TimeToAccuracyLimit, 0.995, seed, log);
+
+        double? rps = null, hp50 = null, hp99 = null;
+        long? errors = null;
+        string? note = null;
+        if (http is not null)
+        {
+            var h = http(modelPath);
+            if (h is { } v)
+            {
+                (rps, hp50, hp99, errors) = (v.Rps, v.P50, v.P99, v.Errors);
+                log.WriteLine($"HTTP: {rps:0} requests/s, p50 {hp50:0.00} ms, p99 {hp99:0.00} ms, {errors} errors");
+            }
+            else
+            {
+                note = "wrk not found: apt-get install -y wrk";
+                log.WriteLine($"HTTP: skipped ({note})");
+            }
+        }
+
+        return new SpeedResult
+        {
+            Machine = machine.Describe(),
+            Quick = quick,
+            Threads = get_num_threads(),
+            TrainImgPerS = ours,
+            TrainImgPerSNoAugment = oursNoAugment,
+            PlainLoopImgPerS = plain,
+            TrainRatioVsPlain = ours / plain,
+            AugmentShare = augmentSeconds / stepSeconds,
+            DataPrepShare = prepSeconds / stepSeconds,
+            InferLatencyP50Ms = p50,
+            InferLatencyP99Ms = p99,
+            PredictImageP50Ms = imageP50,
+            InferImgPerSBatch1000 = batchRate,
+            FlopsPerImageForward = forward,
+            FlopsPerImageTrain = train,
+            PeakGflops = machine.PeakFlops / 1e9,
+            PeakFractionTrain = ours * train / machine.PeakFlops,
+            TimeToAccuracyRecipe = FastRecipe.Describe(),
+            EpochsFor990 = budget.EpochsFor990,
+            EpochsFor995 = budget.EpochsFor995,
+            TimeTo990S = t990,
+            TimeTo995S = t995,
+            CurveFor990 = curve990,
+            CurveFor995 = curve995,
+            HttpRps = rps,
+            HttpP50Ms = hp50,
+            HttpP99Ms = hp99,
+            HttpErrors = errors,
+            HttpNote = note,
+        };
+    }
+
+    /// <summary>
+    /// Our training epoch (the code `mnist train` runs) at batch 128, after a warm-up epoch; and,
+    /// on the same batches, the time of data preparation alone (index_select, augmentation,
+    /// normalisation) and of augmentation alone, per step.
+    /// </summary>
+    private static (double ImagesPerSecond, double PrepSeconds, double AugmentSeconds, double StepSeconds) OursTraining(Dataset data, int images, bool augment, int seed)
+    {
+        var options = new TrainingOptions
+        {
+            BatchSize = BatchSize,
+            Epochs = 2,
+            TrainLimit = (int)Math.Ceiling(images / 0.9),
+            Augmentation = augment ? AugmentationOptions.Seed : AugmentationOptions.None,
+            Seed = seed,
+        };
+        using var td = TrainingData.Create(data.Train, options, data.Info.ClassNames.Count, CPU);
+        using var model = ModelBuilder.Build(ModelConfig.Seed);
+        using var trainer = new Trainer(model, ModelConfig.Seed, options);
+        trainer.TrainEpoch(td, 1);
+        var clock = Stopwatch.StartNew();
+        trainer.TrainEpoch(td, 2);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var steps = (int)Math.Ceiling(td.TrainCount / (double)BatchSize);
+
+        // Preparation alone, on the same kind of batches.
+        using var generator = new Generator((ulong)seed);
+        using var perm = randperm(td.TrainCount, generator: generator);
+        double prep = 0, augmentation = 0;
+        for (var pass = 0; pass < 2; pass++)
+        {
+            prep = 0;
+            augmentation = 0;
+            for (long start = 0; start + BatchSize <= td.TrainCount; start += BatchSize)
+            {
+                using var scope = NewDisposeScope();
+                var t0 = Stopwatch.GetTimestamp();
+                var idx = perm.narrow(0, start, BatchSize);
+                var x = td.TrainX.index_select(0, idx);
+                _ = td.TrainY.index_select(0, idx);
+                var t1 = Stopwatch.GetTimestamp();
+                x = Augmentation.Apply(x, options.Augmentation, generator);
+                var t2 = Stopwatch.GetTimestamp();
+                _ = Preprocessing.Normalize(x, td.Normalization);
+                var t3 = Stopwatch.GetTimestamp();
+                prep += (t3 - t0) / (double)Stopwatch.Frequency;
+                augmentation += (t2 - t1) / (double)Stopwatch.Frequency;
+            }
+        }
+        var fullSteps = (int)(td.TrainCount / BatchSize);
+        return (td.TrainCount / seconds, prep / fullSteps, augmentation / fullSteps, seconds / steps);
+    }
+
+    /// <summary>
+    /// What a TorchSharp user would write: the same network, batch 128, index_select batches,
+    /// no augmentation, NLL loss on the log-softmax output, TorchSharp's own Adam.
+    /// </summary>
+    private static double PlainLoop(Dataset data, int images, int seed)
+    {
+        torch.manual_seed(seed);
+        var n = Math.Min(images, data.Train.Count);
+        using var x = Preprocessing.ToUnitTensor(data.Train.Take(n), CPU);
+        using var y = Preprocessing.Labels(data.Train.Take(n), CPU);
+        using var model = ModelBuilder.Build(ModelConfig.Seed);
+        model.train();
+        using var optimizer = torch.optim.Adam(model.parameters(), 1e-3);
+        double seconds = 0;
+        for (var epoch = 0; epoch < 2; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            using var perm = randperm(n);
+            for (long start = 0; start < n; start += BatchSize)
+            {
+                using var scope = NewDisposeScope();
+                var len = Math.Min(BatchSize, n - start);
+                if (len < 2) break;
+                var idx = perm.narrow(0, start, len);
+                var output = model.forward(x.index_select(0, idx));
+                var loss = nn.functional.nll_loss(output, y.index_select(0, idx));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+            }
+            seconds = clock.Elapsed.TotalSeconds; // the second epoch, after the warm-up
+        }
+        return n / seconds;
+    }
+
+    private static string SaveUntrainedSeedModel(string path)
+    {
+        torch.manual_seed(1);
+        using var model = ModelBuilder.Build(ModelConfig.Seed);
+        ModelFile.Save(path, new ModelFileContents
+        {
+            Manifest = new ModelManifest
+            {
+                Dataset = DatasetInfo.Mnist.Name,
+                ClassNames = DatasetInfo.Mnist.ClassNames,
+                Hyperparameters = ModelConfig.Seed,
+                Normalization = Normalization.UnitRange,
+                DataChecksums = new Dictionary<string, string>(),
+            },
+            Weights = ModelFile.SerializeWeights(model),
+        });
+        return path;
+    }
+
+    private static (double P50, double P99, double ImageP50, double Batch1000) Inference(string modelPath, LabeledImages test, SpeedBudget budget)
+    {
+        using var predictor = Predictor.Load(modelPath);
+        var inputs = Enumerable.Range(0, 1000).Select(i => test.Image(i % test.Count).ToArray().Select(b => b / 255f).ToArray()).ToArray();
+        for (var i = 0; i < 50; i++) predictor.Predict(inputs[i]);
+        var latencies = new double[budget.LatencyRuns];
+        for (var i = 0; i < latencies.Length; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            predictor.Predict(inputs[i % inputs.Length]);
+            latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        Array.Sort(latencies);
+
+        var png = Mnist.Testing.DigitStrokes.RenderPng(3, 280, 25, 40, 40, 200);
+        var imageLatencies = new double[Math.Max(20, budget.LatencyRuns / 4)];
+        for (var i = 0; i < 10; i++) predictor.PredictImage(png);
+        for (var i = 0; i < imageLatencies.Length; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            predictor.PredictImage(png);
+            imageLatencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        Array.Sort(imageLatencies);
+
+        predictor.Predict(inputs);
+        var batchTimes = new double[budget.BatchRuns];
+        for (var i = 0; i < batchTimes.Length; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            predictor.Predict(inputs);
+            batchTimes[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+        Array.Sort(batchTimes);
+        return (Percentile(latencies, 0.5), Percentile(latencies, 0.99), Percentile(imageLatencies, 0.5), inputs.Length / batchTimes[batchTimes.Length / 2]);
+    }
+
+    /// <summary>
+    /// Trains the fast recipe from scratch with a budget of <paramref name="epochs"/> (the one-cycle
+    /// schedule spans it), evaluating on the test set after each epoch (not counted): the training
+    /// seconds when <paramref name="target"/> was first reached, and the accuracy curve.
+    /// </summary>
+    private static (double? Seconds, IReadOnlyList<double> Curve) TimeToAccuracy(Dataset data, int epochs, int? limit, double target, int seed, TextWriter log)
+    {
+        var options = FastRecipe.Options(epochs, seed) with { TrainLimit = limit };
+        using var td = TrainingData.Create(data.Train, options, data.Info.ClassNames.Count, CPU);
+        torch.manual_seed(seed);
+        using var model = ModelBuilder.Build(FastRecipe.Config);
+        using var trainer = new Trainer(model, FastRecipe.Config, options);
+        using var testX = Preprocessing.ToUnitTensor(data.Test, CPU);
+        using var testY = Preprocessing.Labels(data.Test, CPU);
+        double seconds = 0;
+        double? reached = null;
+        var curve = new List<double>();
+        for (var epoch = 1; epoch <= options.Epochs && reached is null; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            trainer.TrainEpoch(td, epoch);
+            seconds += clock.Elapsed.TotalSeconds;
+            var (_, accuracy, _) = Evaluator.Run(model, testX, testY, td.Normalization, 1000);
+            curve.Add(accuracy);
+            log.WriteLine($"fast recipe, {epochs}-epoch budget, epoch {epoch}: test accuracy {accuracy:P2} after {seconds:0.0} s of training");
+            if (accuracy >= target) reached = seconds;
+        }
+        return (reached, curve);
+    }
+
+    public static double Percentile(double[] sorted, double q) =>
+        sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+}

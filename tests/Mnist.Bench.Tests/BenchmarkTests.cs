@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Mnist.Core.Model;
+using Mnist.Testing;
+
+namespace Mnist.Bench.Tests;
+
+public sealed class BenchmarkTests
+{
+    private static readonly string[] Keys =
+    [
+        "train_img_per_s", "train_img_per_s_no_augment", "plain_loop_img_per_s", "train_ratio_vs_plain", "augment_share",
+        "infer_latency_p50_ms", "infer_latency_p99_ms", "infer_img_per_s_batch1000", "peak_fraction_train",
+    ];
+
+    [Fact]
+    public void The_speed_benchmark_runs_end_to_end_on_a_tiny_budget_and_writes_every_key()
+    {
+        using var dir = new TempDir();
+        var json = dir.File("bench.json");
+        var markdown = dir.File("bench.md");
+        var log = new StringWriter();
+        var http = HttpLoad.FindWrk() is not null;
+
+        var code = BenchApp.RunSpeed(log, TestData.MnistDir, json, markdown, quick: true, http, threads: null, seed: 1, []);
+
+        Assert.Equal(0, code);
+        var root = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        foreach (var key in Keys)
+        {
+            Assert.True(root.TryGetProperty(key, out var value), $"missing {key}");
+            Assert.True(value.GetDouble() > 0, $"{key} = {value}");
+        }
+        Assert.Equal(1, root.GetProperty("test_accuracy_per_epoch_for_99_0").GetArrayLength());
+        if (http)
+        {
+            Assert.True(root.GetProperty("http_rps").GetDouble() > 0);
+            Assert.Equal(0, root.GetProperty("http_errors").GetInt64());
+        }
+        Assert.Contains("train_ratio_vs_plain", File.ReadAllText(markdown), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_seed_model_costs_9_3_million_flops_forward()
+    {
+        // conv 28x28x32x9 + conv 14x14x64x288 + dense 3136x256 + dense 256x10 multiply-adds, times 2.
+        const double expected = 2.0 * (28 * 28 * 32 * 9 + 14 * 14 * 64 * 288 + 3136 * 256 + 256 * 10);
+
+        Assert.Equal(expected, Machine.ForwardFlops(ModelConfig.Seed));
+    }
+
+    [Fact]
+    public void The_machine_peak_is_cores_times_flops_per_cycle_times_frequency()
+    {
+        var machine = new Machine("test", 2, 2.5, 32);
+
+        Assert.Equal(160e9, machine.PeakFlops, 1);
+    }
+
+    [Fact]
+    public void Percentiles_are_taken_from_the_sorted_sample()
+    {
+        var sorted = Enumerable.Range(1, 100).Select(i => (double)i).ToArray();
+
+        Assert.Equal((50.0, 99.0, 100.0), (SpeedBenchmark.Percentile(sorted, 0.5), SpeedBenchmark.Percentile(sorted, 0.99), SpeedBenchmark.Percentile(sorted, 1)));
+    }
+}
