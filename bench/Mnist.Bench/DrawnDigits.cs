@@ -19,16 +19,17 @@ public sealed record DrawnRow(string Case, int Count, double AccuracyAsIs, doubl
 /// </summary>
 public static class DrawnDigits
 {
-    public const int Pad = 280;
+    /// <summary>The page sends its strokes re-drawn on a canvas of this many pixels a side.</summary>
+    public const int Pad = 140;
 
     public static IReadOnlyList<DrawnRow> Run(Predictor predictor, LabeledImages test, int count, int seed)
     {
         var rows = new List<DrawnRow>();
         var placements = new (string Name, double Size, double Left, double Top)[]
         {
-            ("large, centred", 200, 40, 40), ("filling the pad", 260, 10, 10), ("small, lower left", 90, 12, 175), ("tiny, upper right", 60, 205, 15),
+            ("large, centred", 100, 20, 20), ("filling the pad", 130, 5, 5), ("small, lower left", 45, 6, 88), ("tiny, upper right", 30, 102, 8),
         };
-        foreach (var pen in new[] { 4.0, 8, 14, 25, 34 })
+        foreach (var pen in new[] { 2.0, 4, 7, 12.5, 17 })
         {
             int asIs = 0, normalized = 0, n = 0;
             foreach (var (_, size, left, top) in placements)
@@ -56,7 +57,7 @@ public static class DrawnDigits
                 if (predictor.Predict(ImagePreprocessor.FromInk(pad, Pad, Pad, normalizeStroke: false)).Index == label) asIs++;
                 if (predictor.Predict(ImagePreprocessor.FromInk(pad, Pad, Pad)).Index == label) normalized++;
             }
-            rows.Add(new DrawnRow(string.Create(CultureInfo.InvariantCulture, $"MNIST test digits re-drawn, pen {ratio:0.00} of the digit's size, random size 70-280 px and place"), count, (double)asIs / count, (double)normalized / count));
+            rows.Add(new DrawnRow(string.Create(CultureInfo.InvariantCulture, $"MNIST test digits re-drawn, pen {ratio:0.00} of the digit's size, random size 35-140 px and place"), count, (double)asIs / count, (double)normalized / count));
         }
         return rows;
     }
@@ -82,7 +83,7 @@ public static class DrawnDigits
         var width = StrokeWidth.Estimate(shape, Up, Up);
         var delta = Math.Max((ratio * side - width) / (2 * (1 - ratio)), 1 - width / 2);
         var pen = StrokeWidth.Offset(shape, Up, Up, delta);
-        var size = rng.Next(70, Pad + 1);
+        var size = rng.Next(Pad / 4, Pad + 1);
         var small = Resampler.Resize(pen, Up, Up, size, size);
         var pad = new float[Pad * Pad];
         int ox = rng.Next(0, Pad - size + 1), oy = rng.Next(0, Pad - size + 1);

@@ -39,7 +39,7 @@ public static class HttpLoad
         if (FindWrk() is not { } wrk) return null;
         using var dir = new Mnist.Testing.TempDir();
         var body = dir.File("digit.png");
-        File.WriteAllBytes(body, Mnist.Testing.DigitStrokes.RenderPng(3, 280, 25, 40, 40, 200));
+        File.WriteAllBytes(body, Mnist.Testing.DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100)); // what the page sends
         var script = dir.File("post.lua");
         File.WriteAllText(script, Script);
 

@@ -18,6 +18,7 @@ namespace Mnist.Bench
             var root = new RootCommand("Benchmarks and experiments of the MNIST product.");
             root.Subcommands.Add(Speed(output));
             root.Subcommands.Add(Drawn(output));
+            root.Subcommands.Add(PlainLoop(output));
             return root;
         }
 
@@ -38,9 +39,10 @@ namespace Mnist.Bench
         internal static int RunSpeed(TextWriter output, string? dataDir, string? json, string? markdown, bool quick, bool http, int? threads, int seed, IEnumerable<string> commandLine)
         {
             Engine.Configure(threads, "cpu");
-            var data = Dataset.Load(DataLocator.Resolve(dataDir, DatasetInfo.Mnist), DatasetInfo.Mnist);
+            var directory = Path.GetFullPath(DataLocator.Resolve(dataDir, DatasetInfo.Mnist));
+            var data = Dataset.Load(directory, DatasetInfo.Mnist);
             var budget = quick ? SpeedBudget.Quick : SpeedBudget.Full;
-            var result = SpeedBenchmark.Run(data, budget, seed, quick, output, http ? modelPath => HttpLoad.Run(modelPath, budget.HttpSeconds, output) : null);
+            var result = SpeedBenchmark.Run(data, directory, budget, seed, quick, output, http ? modelPath => HttpLoad.Run(modelPath, budget.HttpSeconds, output) : null);
             var command = "dotnet run --project bench/Mnist.Bench -c Release -- speed" + (quick ? " --quick" : "");
             var table = SpeedReport.ToMarkdown(result, command);
             output.WriteLine();
@@ -48,6 +50,25 @@ namespace Mnist.Bench
             if (json is not null) AtomicFile.WriteAllText(json, Json.Serialize(result));
             if (markdown is not null) AtomicFile.WriteAllText(markdown, table);
             return 0;
+        }
+
+        /// <summary>The plain loop alone, for the speed benchmark to run in a process of its own.</summary>
+        private static Command PlainLoop(TextWriter output)
+        {
+            var dataDir = new Option<string?>("--data-dir");
+            var images = new Option<int>("--images") { DefaultValueFactory = _ => 12_800 };
+            var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
+            var threads = new Option<int?>("--threads");
+            var command = new Command("plain-loop", "Images/s of a plain TorchSharp training loop (used by speed).") { dataDir, images, seed, threads };
+            command.Hidden = true;
+            command.SetAction(parse =>
+            {
+                Engine.Configure(parse.GetValue(threads), "cpu");
+                var data = Dataset.Load(DataLocator.Resolve(parse.GetValue(dataDir), DatasetInfo.Mnist), DatasetInfo.Mnist);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PLAIN {SpeedBenchmark.PlainLoop(data, parse.GetValue(images), parse.GetValue(seed))}"));
+                return 0;
+            });
+            return command;
         }
 
         private static Command Drawn(TextWriter output)

@@ -54,6 +54,7 @@ public sealed record SpeedResult
     public required double TrainImgPerS { get; init; }
     public required double TrainImgPerSNoAugment { get; init; }
     public required double PlainLoopImgPerS { get; init; }
+    public required double PlainLoopWithOurMallocImgPerS { get; init; }
     public required double TrainRatioVsPlain { get; init; }
     public required double AugmentShare { get; init; }
     public required double DataPrepShare { get; init; }
@@ -105,7 +106,7 @@ public static class SpeedBenchmark
 {
     public const int BatchSize = 128;
 
-    public static SpeedResult Run(Dataset data, SpeedBudget budget, int seed, bool quick, TextWriter log, Func<string, (double Rps, double P50, double P99, long Errors)?>? http = null)
+    public static SpeedResult Run(Dataset data, string dataDir, SpeedBudget budget, int seed, bool quick, TextWriter log, Func<string, (double Rps, double P50, double P99, long Errors)?>? http = null)
     {
         var machine = Machine.Detect();
         log.WriteLine($"Machine: {machine.Describe()}; libtorch threads: {get_num_threads()}");
@@ -114,8 +115,10 @@ public static class SpeedBenchmark
         log.WriteLine($"training, ours, augmentation on: {ours:0} images/s");
         var (oursNoAugment, _, _, _) = OursTraining(data, budget.TrainImages, augment: false, seed);
         log.WriteLine($"training, ours, augmentation off: {oursNoAugment:0} images/s");
-        var plain = PlainLoop(data, budget.TrainImages, seed);
-        log.WriteLine($"training, plain TorchSharp loop: {plain:0} images/s");
+        var plain = PlainLoopProcess(dataDir, budget.TrainImages, seed);
+        log.WriteLine($"training, plain TorchSharp loop (its own process, TorchSharp as it comes): {plain:0} images/s");
+        var plainTuned = PlainLoop(data, budget.TrainImages, seed);
+        log.WriteLine($"training, the same loop in this process (with our malloc settings): {plainTuned:0} images/s");
 
         using var dir = new Mnist.Testing.TempDir();
         var modelPath = SaveUntrainedSeedModel(dir.File("model.ckpt"));
@@ -155,6 +158,7 @@ public static class SpeedBenchmark
             TrainImgPerS = ours,
             TrainImgPerSNoAugment = oursNoAugment,
             PlainLoopImgPerS = plain,
+            PlainLoopWithOurMallocImgPerS = plainTuned,
             TrainRatioVsPlain = ours / plain,
             AugmentShare = augmentSeconds / stepSeconds,
             DataPrepShare = prepSeconds / stepSeconds,
@@ -234,10 +238,37 @@ public static class SpeedBenchmark
     }
 
     /// <summary>
+    /// The plain loop in a process of its own with glibc's malloc as it comes
+    /// (MNIST_NO_MALLOC_TUNING=1): what a TorchSharp program gets without this product.
+    /// </summary>
+    private static double PlainLoopProcess(string dataDir, int images, int seed)
+    {
+        var bench = typeof(SpeedBenchmark).Assembly.Location;
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { bench, "plain-loop", "--data-dir", dataDir, "--images", images.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--threads", get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["MNIST_NO_MALLOC_TUNING"] = "1";
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("the plain loop's process did not start");
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("PLAIN ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"the plain loop printed no result (exit {process.ExitCode}): {output} {error}");
+        return double.Parse(line[6..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
     /// What a TorchSharp user would write: the same network, batch 128, index_select batches,
     /// no augmentation, NLL loss on the log-softmax output, TorchSharp's own Adam.
     /// </summary>
-    private static double PlainLoop(Dataset data, int images, int seed)
+    internal static double PlainLoop(Dataset data, int images, int seed)
     {
         torch.manual_seed(seed);
         var n = Math.Min(images, data.Train.Count);
@@ -301,7 +332,7 @@ public static class SpeedBenchmark
         }
         Array.Sort(latencies);
 
-        var png = Mnist.Testing.DigitStrokes.RenderPng(3, 280, 25, 40, 40, 200);
+        var png = Mnist.Testing.DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100); // what the page sends
         var imageLatencies = new double[Math.Max(20, budget.LatencyRuns / 4)];
         for (var i = 0; i < 10; i++) predictor.PredictImage(png);
         for (var i = 0; i < imageLatencies.Length; i++)

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Mnist.Core.Inference;
-using Mnist.Core.Infrastructure;
 using Mnist.Web;
 
 namespace Mnist.Cli.Commands;
@@ -28,7 +27,11 @@ internal static class ServeCommand
         Description = "Images wider or taller than this are refused before decoding.",
         DefaultValueFactory = _ => ImageLimits.Default.MaxSide,
     };
-    private static readonly Option<int?> Threads = CommonOptions.Threads();
+    private static readonly Option<int> Threads = new("--threads")
+    {
+        Description = "libtorch threads for the forward passes (the other cores serve requests).",
+        DefaultValueFactory = _ => 1,
+    };
 
     public static Command Create(CliContext context)
     {
@@ -36,7 +39,6 @@ internal static class ServeCommand
         command.SetAction(parse => CliApp.Guard(context, async () =>
         {
             var options = ToOptions(parse);
-            Engine.Configure(parse.GetValue(Threads), "cpu");
             await using var app = WebApp.Build(options);
             await app.StartAsync(context.Cancellation).ConfigureAwait(false);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
@@ -64,6 +66,7 @@ internal static class ServeCommand
             Urls = parse.GetRequiredValue(Urls),
             MaxBodyBytes = parse.GetValue(MaxBodyBytes),
             ImageLimits = new ImageLimits(side, Math.Min(ImageLimits.Default.MaxPixels, (long)side * side)),
+            InferenceThreads = parse.GetValue(Threads),
         };
     }
 }

@@ -31,6 +31,9 @@ public sealed class Predictor : IDisposable
         Path = path;
     }
 
+    /// <summary>Batches smaller than this run on one libtorch thread.</summary>
+    public const int SmallBatch = 8;
+
     /// <summary>The model file this predictor was loaded from.</summary>
     public string Path { get; }
     public ModelFileContents Contents { get; }
@@ -59,10 +62,22 @@ public sealed class Predictor : IDisposable
         float[] probabilities;
         lock (_gate)
         {
-            using var _ = no_grad();
-            using var scope = NewDisposeScope();
-            var x = Preprocessing.Normalize(Preprocessing.ToUnitTensor(flat, inputs.Count, InputSize, InputSize, _device), Manifest.Normalization);
-            probabilities = _model.forward(x).exp().cpu().data<float>().ToArray();
+            // A few images are faster on one thread than split across several (measured: one
+            // image 0.47 ms on one thread, 0.73 ms on two); larger batches use them all.
+            var threads = torch.get_num_threads();
+            var single = inputs.Count < SmallBatch && threads > 1 && _device.type == DeviceType.CPU;
+            if (single) torch.set_num_threads(1);
+            try
+            {
+                using var _ = no_grad();
+                using var scope = NewDisposeScope();
+                var x = Preprocessing.Normalize(Preprocessing.ToUnitTensor(flat, inputs.Count, InputSize, InputSize, _device), Manifest.Normalization);
+                probabilities = _model.forward(x).exp().cpu().data<float>().ToArray();
+            }
+            finally
+            {
+                if (single) torch.set_num_threads(threads);
+            }
         }
         var classes = Manifest.ClassNames.Count;
         var result = new Prediction[inputs.Count];

@@ -22,15 +22,18 @@ public static class Resampler
                 tmp[y * nw + x] = sum;
             }
         }
+        // Vertical pass row by row, so that the inner loop runs along contiguous memory; each
+        // output still sums its taps in the same order, so results are unchanged.
         var dst = new float[nw * nh];
         for (var y = 0; y < nh; y++)
         {
             var (start, weights) = vertical[y];
-            for (var x = 0; x < nw; x++)
+            var row = dst.AsSpan(y * nw, nw);
+            for (var k = 0; k < weights.Length; k++)
             {
-                float sum = 0;
-                for (var k = 0; k < weights.Length; k++) sum += weights[k] * tmp[(start + k) * nw + x];
-                dst[y * nw + x] = sum;
+                var wk = weights[k];
+                var source = tmp.AsSpan((start + k) * nw, nw);
+                for (var x = 0; x < nw; x++) row[x] += wk * source[x];
             }
         }
         return dst;

@@ -6,7 +6,7 @@
   // evens out the rest (stroke width, scale and centring) whatever the user does.
   const PEN = 0.09;
   // The strokes are re-drawn at this size for the server, whatever the screen's pixel density.
-  const EXPORT_SIDE = 280;
+  const EXPORT_SIDE = 140;
   // While drawing, at most one prediction per this many milliseconds.
   const THROTTLE_MS = 120;
 
