@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
@@ -32,7 +33,7 @@ internal static class PredictEndpoint
             if (type is not null && ImageTypes.Contains(type))
             {
                 if (request.ContentLength > max) return TooLarge(request.ContentLength.Value, max);
-                image = await ReadLimited(request.Body, max, context.RequestAborted);
+                image = await ReadLimited(request.Body, max, context.RequestAborted, request.ContentLength);
                 if (image is null) return TooLarge(null, max);
             }
             else if (type == "multipart/form-data")
@@ -70,6 +71,10 @@ internal static class PredictEndpoint
             // A body cut short or malformed framing: the client's fault, said plainly.
             return Problem(e.StatusCode, "Bad request body", e.Message);
         }
+        catch (EndOfStreamException)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Bad request body", "The body ended before its declared Content-Length.");
+        }
         catch (InvalidDataException e)
         {
             // The form reader's own limits, or a malformed multipart body.
@@ -105,15 +110,29 @@ internal static class PredictEndpoint
         Results.Problem(detail: detail, statusCode: status, title: title);
 
     /// <summary>Reads at most <paramref name="max"/> bytes; null when the stream holds more.</summary>
-    private static async Task<byte[]?> ReadLimited(Stream stream, long max, CancellationToken cancellation)
+    private static async Task<byte[]?> ReadLimited(Stream stream, long max, CancellationToken cancellation, long? length = null)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellation)) > 0)
+        if (length is { } declared && declared <= max)
         {
-            if (buffer.Length + read > max) return null;
-            buffer.Write(chunk, 0, read);
+            // The usual case: the length is declared, so the body is read into an array of its size.
+            var body = new byte[declared];
+            await stream.ReadExactlyAsync(body, cancellation);
+            return await stream.ReadAsync(new byte[1], cancellation) == 0 ? body : null;
+        }
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16384);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellation)) > 0)
+            {
+                if (buffer.Length + read > max) return null;
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
         return buffer.ToArray();
     }

@@ -37,6 +37,18 @@ public sealed class BenchmarkTests
     }
 
     [Fact]
+    public void The_plain_loop_trains_the_same_network_as_the_product_built_from_TorchSharp_modules()
+    {
+        using var plain = SpeedBenchmark.PlainSeedModel();
+        using var ours = Mnist.Core.Model.ModelBuilder.Build(Mnist.Core.Model.ModelConfig.Seed);
+
+        var shapes = (TorchSharp.torch.nn.Module m) => m.parameters().Select(p => string.Join('x', p.shape)).ToArray();
+
+        Assert.Equal(shapes(ours), shapes(plain));
+        Assert.Equal(825_162, plain.parameters().Sum(p => p.numel()));
+    }
+
+    [Fact]
     public void The_seed_model_costs_9_3_million_flops_forward()
     {
         // conv 28x28x32x9 + conv 14x14x64x288 + dense 3136x256 + dense 256x10 multiply-adds, times 2.

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using SkiaSharp;
 
 namespace Mnist.Core.Inference;
@@ -64,42 +66,51 @@ public static class ImagePreprocessor
                 $"the image is {info.Width}x{info.Height}; the limit is {limits.MaxSide} pixels a side and {limits.MaxPixels} pixels in all");
         }
         var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(target);
-        var result = codec.GetPixels(target, bitmap.GetPixels());
-        if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
-        {
-            throw new ImageRejectedException(ImageProblem.Undecodable, $"the image could not be decoded ({result})");
-        }
-        var rgba = bitmap.GetPixelSpan();
         var n = info.Width * info.Height;
-        var luma = new float[n];
-        var alpha = new float[n];
-        var translucent = false;
-        for (var i = 0; i < n; i++)
+        // The pixels go into a pooled buffer (a request's largest allocation otherwise).
+        var buffer = ArrayPool<byte>.Shared.Rent(n * 4);
+        var pin = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+        try
         {
-            var p = i * 4;
-            luma[i] = (0.299f * rgba[p] + 0.587f * rgba[p + 1] + 0.114f * rgba[p + 2]) / 255f;
-            alpha[i] = rgba[p + 3] / 255f;
-            translucent |= rgba[p + 3] < 250;
+            var result = codec.GetPixels(target, pin.AddrOfPinnedObject());
+            if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+            {
+                throw new ImageRejectedException(ImageProblem.Undecodable, $"the image could not be decoded ({result})");
+            }
+            return (ToInk(buffer.AsSpan(0, n * 4), info.Width, info.Height), info.Width, info.Height);
         }
-        return (ToInk(luma, alpha, translucent, info.Width, info.Height), info.Width, info.Height);
+        finally
+        {
+            pin.Free();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>
-    /// Ink as white on black. Opaque images: the border's median brightness tells the
-    /// polarity (a light border means dark ink). Transparent images: the alpha channel is the
-    /// ink, whatever colour the strokes are.
+    /// Ink as white on black. Transparent images: the alpha channel is the ink, whatever colour
+    /// the strokes are. Opaque images: the border's median brightness tells the polarity (a light
+    /// border means dark ink).
     /// </summary>
-    private static float[] ToInk(float[] luma, float[] alpha, bool translucent, int w, int h)
+    private static float[] ToInk(ReadOnlySpan<byte> rgba, int w, int h)
     {
-        var ink = new float[luma.Length];
+        var n = w * h;
+        var translucent = false;
+        for (var i = 3; i < rgba.Length; i += 4) translucent |= rgba[i] < 250;
+        var ink = GC.AllocateUninitializedArray<float>(n);
         if (translucent)
         {
-            for (var i = 0; i < ink.Length; i++) ink[i] = alpha[i];
+            for (var i = 0; i < n; i++) ink[i] = rgba[i * 4 + 3] / 255f;
             return ink;
         }
-        var invert = Median(Border(luma, w, h)) > 0.5f;
-        for (var i = 0; i < ink.Length; i++) ink[i] = invert ? 1f - luma[i] : luma[i];
+        for (var i = 0; i < n; i++)
+        {
+            var p = i * 4;
+            ink[i] = (0.299f * rgba[p] + 0.587f * rgba[p + 1] + 0.114f * rgba[p + 2]) / 255f;
+        }
+        if (Median(Border(ink, w, h)) > 0.5f)
+        {
+            for (var i = 0; i < n; i++) ink[i] = 1f - ink[i];
+        }
         return ink;
     }
 
@@ -173,7 +184,8 @@ public static class ImagePreprocessor
     {
         var border = Border(ink, w, h);
         var background = Median(border);
-        var peak = ink.Max();
+        var peak = float.MinValue;
+        foreach (var v in ink) peak = Math.Max(peak, v);
         var range = peak - background;
         if (range < 0.08f) throw new ImageRejectedException(ImageProblem.NoInk, "the image has no ink: it is blank or has too little contrast");
         var noise = border.Select(v => (v - background) / range).ToArray();

@@ -15,7 +15,7 @@ public static class StrokeWidth
     /// <summary>The mean stroke width in pixels; 0 when there is no ink.</summary>
     public static double Estimate(float[] ink, int w, int h)
     {
-        var inside = DistanceTransform.Euclidean(ink, w, h, v => v < Threshold, outsideIsFeature: true);
+        var inside = DistanceTransform.Euclidean(ink, w, h, Threshold, below: true, outsideIsFeature: true);
         double sum = 0;
         var count = 0;
         for (var i = 0; i < ink.Length; i++)
@@ -33,8 +33,8 @@ public static class StrokeWidth
     /// </summary>
     public static float[] Offset(float[] ink, int w, int h, double delta)
     {
-        var inside = DistanceTransform.Euclidean(ink, w, h, v => v < Threshold, outsideIsFeature: true);
-        var outside = DistanceTransform.Euclidean(ink, w, h, v => v >= Threshold, outsideIsFeature: false);
+        var inside = DistanceTransform.Euclidean(ink, w, h, Threshold, below: true, outsideIsFeature: true);
+        var outside = DistanceTransform.Euclidean(ink, w, h, Threshold, below: false, outsideIsFeature: false);
         var result = new float[ink.Length];
         for (var i = 0; i < ink.Length; i++)
         {
@@ -59,44 +59,74 @@ public static class DistanceTransform
     /// </summary>
     public static double[] Euclidean(float[] image, int w, int h, Func<float, bool> isFeature, bool outsideIsFeature)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(isFeature);
+        var features = new bool[w * h];
+        for (var i = 0; i < features.Length; i++) features[i] = isFeature(image[i]);
+        return Euclidean(features, w, h, outsideIsFeature);
+    }
+
+    /// <summary>The distance to the nearest pixel at or above (or, when <paramref name="below"/>, under) a threshold.</summary>
+    public static double[] Euclidean(float[] image, int w, int h, float threshold, bool below, bool outsideIsFeature)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var features = new bool[w * h];
+        for (var i = 0; i < features.Length; i++) features[i] = image[i] < threshold == below;
+        return Euclidean(features, w, h, outsideIsFeature);
+    }
+
+    private static double[] Euclidean(bool[] features, int w, int h, bool outsideIsFeature)
+    {
         // Pad by one pixel on every side, standing for the outside of the image.
         int pw = w + 2, ph = h + 2;
-        var f = new double[pw * ph];
-        for (var y = 0; y < ph; y++)
+        bool Feature(int x, int y) => x == 0 || y == 0 || x == pw - 1 || y == ph - 1 ? outsideIsFeature : features[(y - 1) * w + x - 1];
+
+        // Along the columns the input is binary, so the first pass is the distance to the nearest
+        // feature above or below, in two sweeps over whole rows (the parabola envelope of the
+        // general algorithm gives the same squared distances, at a higher cost).
+        var reach = new int[pw * ph];
+        for (var x = 0; x < pw; x++) reach[x] = Feature(x, 0) ? 0 : None;
+        for (var y = 1; y < ph; y++)
         {
             for (var x = 0; x < pw; x++)
             {
-                var border = x == 0 || y == 0 || x == pw - 1 || y == ph - 1;
-                f[y * pw + x] = (border ? outsideIsFeature : isFeature(image[(y - 1) * w + x - 1])) ? 0 : Infinity;
+                var above = reach[(y - 1) * pw + x];
+                reach[y * pw + x] = Feature(x, y) ? 0 : above == None ? None : above + 1;
             }
         }
-        var n = Math.Max(pw, ph);
-        var column = new double[n];
-        var output = new double[n];
-        var v = new int[n];
-        var z = new double[n + 1];
-        for (var x = 0; x < pw; x++)
+        var f = new double[pw * ph];
+        for (var x = 0; x < pw; x++) f[(ph - 1) * pw + x] = Square(reach[(ph - 1) * pw + x]);
+        for (var y = ph - 2; y >= 0; y--)
         {
-            for (var y = 0; y < ph; y++) column[y] = f[y * pw + x];
-            Transform1D(column, ph, output, v, z);
-            for (var y = 0; y < ph; y++) f[y * pw + x] = output[y];
+            for (var x = 0; x < pw; x++)
+            {
+                var below = reach[(y + 1) * pw + x];
+                if (below != None && below + 1 < reach[y * pw + x]) reach[y * pw + x] = below + 1;
+                f[y * pw + x] = Square(reach[y * pw + x]);
+            }
         }
-        for (var y = 0; y < ph; y++)
-        {
-            Array.Copy(f, y * pw, column, 0, pw);
-            Transform1D(column, pw, output, v, z);
-            Array.Copy(output, 0, f, y * pw, pw);
-        }
+
+        // Along the rows: the lower envelope of parabolas rooted at each pixel's column distance.
+        var output = new double[pw];
+        var v = new int[pw];
+        var z = new double[pw + 1];
         var result = new double[w * h];
-        for (var y = 0; y < h; y++)
+        for (var y = 1; y < ph - 1; y++)
         {
-            for (var x = 0; x < w; x++) result[y * w + x] = Math.Sqrt(f[(y + 1) * pw + x + 1]);
+            var row = f.AsSpan(y * pw, pw);
+            Transform1D(row, output, v, z);
+            for (var x = 0; x < w; x++) result[(y - 1) * w + x] = Math.Sqrt(output[x + 1]);
         }
         return result;
     }
 
-    private static void Transform1D(double[] f, int n, double[] d, int[] v, double[] z)
+    private static double Square(int distance) => distance == None ? Infinity : (double)distance * distance;
+
+    private const int None = int.MaxValue;
+
+    private static void Transform1D(ReadOnlySpan<double> f, double[] d, int[] v, double[] z)
     {
+        var n = f.Length;
         var k = 0;
         v[0] = 0;
         z[0] = -Infinity;
@@ -124,6 +154,6 @@ public static class DistanceTransform
     }
 
     /// <summary>Where the parabolas rooted at q and p intersect (z[0] = -infinity stops the scan).</summary>
-    private static double Intersection(double[] f, int q, int p) =>
+    private static double Intersection(ReadOnlySpan<double> f, int q, int p) =>
         (f[q] + (double)q * q - (f[p] + (double)p * p)) / (2.0 * q - 2.0 * p);
 }

@@ -67,7 +67,7 @@ public static class ModelBuilder
             var name = $"conv2d_{++conv}";
             layers.Add((name, nn.Conv2d(channels, filters, config.KernelSize, padding: Padding.Same)));
             layers.Add(($"{name}_{config.ConvActivation}", Activations.Create(config.ConvActivation)));
-            layers.Add(($"max_pooling2d_{++pool}", nn.MaxPool2d(2)));
+            layers.Add(($"max_pooling2d_{++pool}", new MaxPool2x2()));
             layers.Add(($"batch_normalization_{++norm}", nn.BatchNorm2d(filters, BatchNormEpsilon, config.BatchNormMomentum)));
             channels = filters;
             size /= 2;
