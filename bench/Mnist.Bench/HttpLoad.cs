@@ -48,7 +48,7 @@ public static class HttpLoad
         {
             app.StartAsync().GetAwaiter().GetResult();
             var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/api/predict";
-            Wrk(wrk, script, body, url, Math.Min(2, seconds)); // warm-up: JIT, connection pools
+            Wrk(wrk, script, body, url, Math.Max(1, seconds / 2)); // warm-up: tiered JIT, connection pools
             var r = Wrk(wrk, script, body, url, seconds);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrk -t1 -c{Connections} -d{seconds}s: {r.Requests} requests"));
             return (r.Requests / r.Seconds, r.P50, r.P99, r.Errors);

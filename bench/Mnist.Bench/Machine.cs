@@ -16,6 +16,8 @@ public sealed record Machine(string Cpu, int Cores, double GHz, int Fp32FlopsPer
     public static Machine Detect()
     {
         var cpu = "unknown CPU";
+        var vendor = "";
+        var family = 0;
         double mhz = 0;
         if (File.Exists("/proc/cpuinfo"))
         {
@@ -27,13 +29,26 @@ public sealed record Machine(string Cpu, int Cores, double GHz, int Fp32FlopsPer
                 var value = line[(colon + 1)..].Trim();
                 if (key == "model name" && cpu == "unknown CPU") cpu = value;
                 if (key == "cpu MHz" && mhz == 0) double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out mhz);
+                if (key == "vendor_id" && vendor.Length == 0) vendor = value;
+                if (key == "cpu family" && family == 0) int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out family);
             }
         }
-        // Two FMA pipes per core on the x86 server cores this runs on (Zen 3/4/5, Intel since Haswell);
-        // lanes: 16 fp32 for AVX-512, 8 for AVX2. FLOPs per cycle = pipes x lanes x 2 (multiply and add).
-        var lanes = Avx512F.IsSupported ? 16 : Avx2.IsSupported ? 8 : 4;
-        var perCycle = (Fma.IsSupported ? 2 : 1) * lanes * 2;
+        var perCycle = FlopsPerCycle(vendor, family, Avx512F.IsSupported, Avx2.IsSupported, Fma.IsSupported);
         return new Machine(cpu, Environment.ProcessorCount, mhz > 0 ? mhz / 1000 : 2.0, perCycle);
+    }
+
+    /// <summary>
+    /// fp32 FLOPs per cycle and core = FMA pipes x lanes x 2 (multiply and add). Two FMA pipes on
+    /// the x86 server cores this runs on (Zen 3/4/5, Intel since Haswell); lanes: 16 fp32 for
+    /// AVX-512, 8 for AVX2. AMD's family 25 (Zen 3, Zen 4) has 256-bit pipes: Zen 4 runs an
+    /// AVX-512 instruction as two halves, so its peak is the AVX2 one; Zen 5 (family 26) has full
+    /// 512-bit pipes.
+    /// </summary>
+    public static int FlopsPerCycle(string vendor, int family, bool avx512, bool avx2, bool fma)
+    {
+        var lanes = avx512 ? 16 : avx2 ? 8 : 4;
+        if (vendor == "AuthenticAMD" && family < 26) lanes = Math.Min(lanes, 8);
+        return (fma ? 2 : 1) * lanes * 2;
     }
 
     /// <summary>

@@ -65,6 +65,17 @@ public sealed class BenchmarkTests
         Assert.Equal(160e9, machine.PeakFlops, 1);
     }
 
+    [Theory]
+    [InlineData("AuthenticAMD", 25, true, 32)]  // Zen 4: AVX-512 on 256-bit pipes
+    [InlineData("AuthenticAMD", 25, false, 32)] // Zen 3: AVX2
+    [InlineData("AuthenticAMD", 26, true, 64)]  // Zen 5: full 512-bit pipes
+    [InlineData("GenuineIntel", 6, true, 64)]   // Xeon with two AVX-512 FMA units
+    [InlineData("GenuineIntel", 6, false, 32)]  // AVX2
+    public void Flops_per_cycle_follow_the_cores_FMA_pipes_and_their_width(string vendor, int family, bool avx512, int expected)
+    {
+        Assert.Equal(expected, Machine.FlopsPerCycle(vendor, family, avx512, avx2: true, fma: true));
+    }
+
     [Fact]
     public void Percentiles_are_taken_from_the_sorted_sample()
     {

@@ -10,6 +10,20 @@ public static class TestData
 
     public static string MnistDir => Dir.Value;
 
+    /// <summary>
+    /// Fashion-MNIST: $FASHION_MNIST_DATA_DIR, else where Debian's dataset-fashion-mnist installs it.
+    /// </summary>
+    public static string FashionMnistDir
+    {
+        get
+        {
+            var dir = DataLocator.Resolve(null, DatasetInfo.FashionMnist);
+            return DatasetInfo.FashionMnist.Files.All(f => DataLocator.FindFile(dir, f) is not null)
+                ? dir
+                : throw new InvalidOperationException($"Fashion-MNIST not found in {dir}: apt-get install -y dataset-fashion-mnist (as .ci/run does), or set FASHION_MNIST_DATA_DIR.");
+        }
+    }
+
     /// <summary>The real MNIST dataset, read once per test run.</summary>
     public static Dataset Mnist => Loaded.Value;
 

@@ -10,6 +10,12 @@ internal static class CommonOptions
         Description = "Folder with the four IDX files (else $MNIST_DATA_DIR, else a per-user cache; missing files are downloaded).",
     };
 
+    public static Option<string> Dataset() => new Option<string>("--dataset")
+    {
+        Description = "Which IDX dataset: mnist, or fashion-mnist (Debian's dataset-fashion-mnist package installs it; else it is downloaded).",
+        DefaultValueFactory = _ => Core.Data.DatasetInfo.Mnist.Name,
+    }.AcceptOnlyFromAmong([.. Core.Data.DatasetInfo.All.Select(d => d.Name)]);
+
     public static Option<string> Model() => new("--model")
     {
         Description = "A run folder (holding model.ckpt) or a model file.",

@@ -8,6 +8,7 @@ namespace Mnist.Cli.Commands;
 internal static class PipelineCommand
 {
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
+    private static readonly Option<string> DatasetName = CommonOptions.Dataset();
     private static readonly Option<string> Out = new("--out") { Description = "Folder for the study, the final model and the summary.", Required = true };
     private static readonly Option<string> Preset = new Option<string>("--preset")
     {
@@ -25,7 +26,7 @@ internal static class PipelineCommand
     {
         var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
         {
-            DataDir, Out, Preset, Oracle, CompareSeed, TrainLimit, Seed, Threads, Device,
+            DataDir, DatasetName, Out, Preset, Oracle, CompareSeed, TrainLimit, Seed, Threads, Device,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -44,6 +45,7 @@ internal static class PipelineCommand
     {
         OutDir = parse.GetRequiredValue(Out),
         DataDir = parse.GetValue(DataDir),
+        Dataset = parse.GetValue(DatasetName)!,
         Preset = PipelinePreset.ByName(parse.GetValue(Preset)!),
         Oracle = parse.GetValue(Oracle)!,
         CompareWithSeed = parse.GetValue(CompareSeed),

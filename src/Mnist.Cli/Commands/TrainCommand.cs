@@ -10,6 +10,7 @@ namespace Mnist.Cli.Commands;
 internal static class TrainCommand
 {
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
+    private static readonly Option<string> DatasetName = CommonOptions.Dataset();
     private static readonly Option<string> Out = new("--out") { Description = "Run folder for the model file, checkpoint, history and evaluation.", Required = true };
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Epoch budget (default 100, as the seed; early stopping usually ends sooner)." };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Mini-batch size (Keras's default, 32).", DefaultValueFactory = _ => 32 };
@@ -35,7 +36,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train a model (the seed's final model by default) and evaluate it on the test set.")
         {
-            DataDir, Out, Epochs, BatchSize, Patience, ValidationSplit, Seed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
+            DataDir, DatasetName, Out, Epochs, BatchSize, Patience, ValidationSplit, Seed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
             Standardize, LearningRate, ReduceLrPatience, ReduceLrFactor, LabelSmoothing, Hyperparameters, Resume, Threads, Device,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
@@ -75,6 +76,7 @@ internal static class TrainCommand
             Config = config,
             Options = new TrainingOptions
             {
+                Dataset = parse.GetValue(DatasetName)!,
                 Epochs = epochs ?? 100,
                 BatchSize = parse.GetValue(BatchSize),
                 Patience = parse.GetValue(Patience),

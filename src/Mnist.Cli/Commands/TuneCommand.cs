@@ -10,6 +10,7 @@ namespace Mnist.Cli.Commands;
 internal static class TuneCommand
 {
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
+    private static readonly Option<string> DatasetName = CommonOptions.Dataset();
     private static readonly Option<string> Out = new("--out") { Description = "Folder of the study database (NAME.db).", Required = true };
     private static readonly Option<string> Study = new("--study") { Description = "Study name; run the same command again (or in parallel) to resume or share it.", DefaultValueFactory = _ => "study" };
     private static readonly Option<int> Trials = new("--trials") { Description = "Trial budget of the study.", DefaultValueFactory = _ => 30 };
@@ -27,7 +28,7 @@ internal static class TuneCommand
     {
         var command = new Command("tune", "Search the seed's hyperparameter space with Bayesian optimisation.")
         {
-            DataDir, Out, Study, Trials, Oracle, Initial, Acquisition, Objective, MaxEpochs, DataFraction, Seed, Threads, Device,
+            DataDir, DatasetName, Out, Study, Trials, Oracle, Initial, Acquisition, Objective, MaxEpochs, DataFraction, Seed, Threads, Device,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -51,7 +52,7 @@ internal static class TuneCommand
         InitialPoints = parse.GetValue(Initial),
         Acquisition = parse.GetValue(Acquisition) == "ei" ? AcquisitionKind.Ei : AcquisitionKind.Ucb,
         Objective = parse.GetValue(Objective) == "val_loss" ? TuningObjective.ValLoss : TuningObjective.ValAccuracy,
-        TrialOptions = new TrainingOptions { Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed) },
+        TrialOptions = new TrainingOptions { Dataset = parse.GetValue(DatasetName)!, Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed) },
         Threads = parse.GetValue(Threads),
         Device = parse.GetValue(Device)!,
     };

@@ -1,8 +1,9 @@
 namespace Mnist.Core.Data;
 
 /// <summary>
-/// Where a dataset's files are: an explicit directory, else the environment variable
-/// <c>MNIST_DATA_DIR</c>, else a per-user cache folder.
+/// Where a dataset's files are: an explicit directory, else the dataset's environment variable
+/// (<c>MNIST_DATA_DIR</c>, <c>FASHION_MNIST_DATA_DIR</c>), else a system package's folder that
+/// holds all four files (Debian's <c>dataset-fashion-mnist</c>), else a per-user cache folder.
 /// </summary>
 public static class DataLocator
 {
@@ -10,10 +11,12 @@ public static class DataLocator
 
     public static string Resolve(string? explicitDir, DatasetInfo dataset, Func<string, string?>? getEnv = null)
     {
+        ArgumentNullException.ThrowIfNull(dataset);
         if (!string.IsNullOrWhiteSpace(explicitDir)) return Path.GetFullPath(explicitDir);
-        var env = (getEnv ?? Environment.GetEnvironmentVariable)(EnvironmentVariable);
+        var env = (getEnv ?? Environment.GetEnvironmentVariable)(dataset.EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(env)) return Path.GetFullPath(env);
-        return DefaultCacheDir(dataset, getEnv);
+        var installed = dataset.SystemDirectories.FirstOrDefault(d => dataset.Files.All(f => FindFile(d, f) is not null));
+        return installed ?? DefaultCacheDir(dataset, getEnv);
     }
 
     /// <summary><c>$XDG_CACHE_HOME/mnist-dotnet/NAME</c>, else <c>~/.cache/mnist-dotnet/NAME</c> (LocalApplicationData on Windows).</summary>

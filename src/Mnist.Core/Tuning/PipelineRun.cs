@@ -33,6 +33,9 @@ public sealed record PipelineRequest
 {
     public required string OutDir { get; init; }
     public string? DataDir { get; init; }
+
+    /// <summary>The dataset's name (<see cref="Data.DatasetInfo.ByName"/>).</summary>
+    public string Dataset { get; init; } = "mnist";
     public PipelinePreset Preset { get; init; } = PipelinePreset.Quick;
     public string Oracle { get; init; } = "bayes";
     public int Seed { get; init; } = 42;
@@ -92,7 +95,7 @@ public static class PipelineRun
             Trials = preset.Trials,
             InitialPoints = preset.InitialPoints,
             Oracle = request.Oracle,
-            TrialOptions = new TrainingOptions { Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit },
+            TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit },
             Threads = request.Threads,
             Device = request.Device,
         }, tunerObserver, progress, log, ct).ConfigureAwait(false);
@@ -100,7 +103,7 @@ public static class PipelineRun
         var config = report.BestConfig ?? throw new InvalidOperationException($"{outDir}: the search completed no trial, so there is no configuration to train.");
         log.WriteLine(report.ToText(ModelBuilder.SeedSearchSpace()));
 
-        var finalOptions = new TrainingOptions { Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit };
+        var finalOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit };
         log.WriteLine($"== Final training of trial {report.Best!.Id}'s configuration: {config}");
         var final = await Train(Path.Combine(outDir, "final"), config, finalOptions, request, progress?.Invoke(), log, ct).ConfigureAwait(false);
 

@@ -44,7 +44,17 @@ public sealed class TuneCommandParsingTests
         Assert.Equal(3000, seed.TrainLimit);
     }
 
+    [Fact]
+    public void Given_a_dataset_When_train_tune_or_pipeline_is_parsed_Then_every_run_uses_it()
+    {
+        Assert.Equal("fashion-mnist", TrainCommand.ToRequest(Parse("train --out o --dataset fashion-mnist")).Options.Dataset);
+        Assert.Equal("fashion-mnist", TuneCommand.ToRequest(Parse("tune --out o --dataset fashion-mnist")).TrialOptions.Dataset);
+        Assert.Equal("fashion-mnist", PipelineCommand.ToRequest(Parse("pipeline --out o --dataset fashion-mnist")).Dataset);
+        Assert.Equal("mnist", TrainCommand.ToRequest(Parse("train --out o")).Options.Dataset);
+    }
+
     [Theory]
+    [InlineData("train --out o --dataset cifar10")]
     [InlineData("tune --out o --oracle grid")]
     [InlineData("tune --out o --acquisition pi")]
     [InlineData("pipeline --out o --preset huge")]

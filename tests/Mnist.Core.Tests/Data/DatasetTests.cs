@@ -50,4 +50,41 @@ public sealed class DatasetTests
         env.Remove(DataLocator.EnvironmentVariable);
         Assert.Equal("/cache/mnist-dotnet/mnist", DataLocator.Resolve(null, DatasetInfo.Mnist, k => env.GetValueOrDefault(k)));
     }
+
+    [Fact]
+    public void Given_fashion_mnist_When_resolving_the_folder_Then_its_own_variable_counts_and_MNISTs_does_not()
+    {
+        var env = new Dictionary<string, string?> { ["MNIST_DATA_DIR"] = "/data/mnist", ["XDG_CACHE_HOME"] = "/cache" };
+        var fashion = DatasetInfo.FashionMnist with { SystemDirectories = [] };
+
+        Assert.Equal("/cache/mnist-dotnet/fashion-mnist", DataLocator.Resolve(null, fashion, k => env.GetValueOrDefault(k)));
+        env["FASHION_MNIST_DATA_DIR"] = "/data/fashion";
+        Assert.Equal("/data/fashion", DataLocator.Resolve(null, fashion, k => env.GetValueOrDefault(k)));
+    }
+
+    [Fact]
+    public void Given_a_system_package_folder_with_the_four_files_When_resolving_Then_it_is_used_before_the_cache()
+    {
+        using var dir = new TempDir();
+        var partial = new TempDir();
+        using (partial)
+        {
+            foreach (var f in DatasetInfo.FashionMnist.Files) File.WriteAllBytes(dir.File(f.Name), []);
+            File.WriteAllBytes(partial.File(DatasetInfo.FashionMnist.TrainImages.Name), []);
+            var fashion = DatasetInfo.FashionMnist with { SystemDirectories = [partial.Path, dir.Path] };
+            var env = new Dictionary<string, string?> { ["XDG_CACHE_HOME"] = "/cache" };
+
+            Assert.Equal(dir.Path, DataLocator.Resolve(null, fashion, k => env.GetValueOrDefault(k)));
+        }
+    }
+
+    [Fact]
+    public void Given_an_unknown_dataset_name_When_looked_up_Then_the_error_lists_the_known_ones()
+    {
+        var e = Assert.Throws<ArgumentException>(() => DatasetInfo.ByName("cifar10"));
+
+        Assert.Contains("cifar10", e.Message);
+        Assert.Contains("mnist, fashion-mnist", e.Message);
+        Assert.Same(DatasetInfo.FashionMnist, DatasetInfo.ByName("Fashion-MNIST"));
+    }
 }
