@@ -18,6 +18,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
 {
     private readonly InferenceSession _session;
     private readonly InferenceSession? _singleThread;
+    private readonly RunOptions _runOptions = new();
     private readonly string[] _inputNames = [OnnxExporter.InputName];
     private readonly string[] _outputNames = [OnnxExporter.OutputName];
     private readonly int _channels;
@@ -37,6 +38,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         catch
         {
             _session.Dispose();
+            _runOptions.Dispose();
             throw;
         }
     }
@@ -67,7 +69,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         var flat = InferenceEngines.Flatten(inputs, InputSize);
         var session = inputs.Count < Predictor.SmallBatch && _singleThread is not null ? _singleThread : _session;
         using var input = OrtValue.CreateTensorValueFromMemory(flat, [inputs.Count, _channels, InputSize, InputSize]);
-        using var outputs = session.Run(null, _inputNames, [input], _outputNames);
+        using var outputs = session.Run(_runOptions, _inputNames, [input], _outputNames);
         return InferenceEngines.ToPredictions(outputs[0].GetTensorDataAsSpan<float>(), inputs.Count, Manifest.ClassNames);
     }
 
@@ -77,6 +79,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     {
         _singleThread?.Dispose();
         _session.Dispose();
+        _runOptions.Dispose();
     }
 
     private static InferenceSession CreateSession(byte[] onnxModel, int threads, string path)
