@@ -133,7 +133,7 @@ public static class SpeedBenchmark
         var modelPath = SaveUntrainedSeedModel(dir.File("model.ckpt"));
         var (p50, p99, imageP50, preprocessP50, batchRate, onnx) = Inference(modelPath, data.Test, budget);
         log.WriteLine($"inference: single image p50 {p50:0.000} ms, p99 {p99:0.000} ms; PNG to answer p50 {imageP50:0.000} ms (decoding and preprocessing {preprocessP50:0.000} ms); batch 1000: {batchRate:0} images/s");
-        log.WriteLine($"inference, ONNX Runtime {onnx.Version} (same model exported to ONNX, timed interleaved with TorchSharp): single image p50 {onnx.P50:0.000} ms, p99 {onnx.P99:0.000} ms; batch 1000: {onnx.Batch1000:0} images/s");
+        log.WriteLine($"inference, ONNX Runtime {EngineComparison.OnnxRuntimeVersion} (same model exported to ONNX, timed in turn with TorchSharp): single image p50 {onnx.P50Ms:0.000} ms, p99 {onnx.P99Ms:0.000} ms; batch 1000: {onnx.Batch1000ImgPerS:0} images/s");
 
         var config = ModelConfig.Seed;
         var forward = Machine.ForwardFlops(config);
@@ -177,10 +177,10 @@ public static class SpeedBenchmark
             PredictImageP50Ms = imageP50,
             PreprocessImageP50Ms = preprocessP50,
             InferImgPerSBatch1000 = batchRate,
-            OnnxInferLatencyP50Ms = onnx.P50,
-            OnnxInferLatencyP99Ms = onnx.P99,
-            OnnxInferImgPerSBatch1000 = onnx.Batch1000,
-            OnnxRuntimeVersion = onnx.Version,
+            OnnxInferLatencyP50Ms = onnx.P50Ms,
+            OnnxInferLatencyP99Ms = onnx.P99Ms,
+            OnnxInferImgPerSBatch1000 = onnx.Batch1000ImgPerS,
+            OnnxRuntimeVersion = EngineComparison.OnnxRuntimeVersion,
             FlopsPerImageForward = forward,
             FlopsPerImageTrain = train,
             PeakGflops = machine.PeakFlops / 1e9,
@@ -345,37 +345,17 @@ public static class SpeedBenchmark
         return path;
     }
 
-    /// <summary>ONNX Runtime's inference figures.</summary>
-    private sealed record OnnxTimes(double P50, double P99, double Batch1000, string Version);
-
     /// <summary>
-    /// Inference on TorchSharp (<see cref="Predictor"/>) and on ONNX Runtime
-    /// (<see cref="OnnxRuntimeEngine"/>, the same model file exported to ONNX), with the same thread
-    /// settings: libtorch's thread count as ONNX Runtime's intra-op threads, and one thread for
-    /// single images on both (as <see cref="Predictor"/> does below <see cref="Predictor.SmallBatch"/>
-    /// images). The two are timed in turn, call by call, so that a noisy neighbour on the machine
-    /// slows both alike.
+    /// Inference on TorchSharp and, timed in turn with it, on ONNX Runtime (the same model
+    /// exported to ONNX, the same threads: see <see cref="EngineComparison"/>); then a PNG of a
+    /// drawn digit to its answer, and its decoding and preprocessing alone.
     /// </summary>
-    private static (double P50, double P99, double ImageP50, double PreprocessP50, double Batch1000, OnnxTimes Onnx) Inference(string modelPath, LabeledImages test, SpeedBudget budget)
+    private static (double P50, double P99, double ImageP50, double PreprocessP50, double Batch1000, EngineTimes Onnx) Inference(string modelPath, LabeledImages test, SpeedBudget budget)
     {
-        using var predictor = Predictor.Load(modelPath);
-        using var onnx = OnnxRuntimeEngine.Load(modelPath, threads: get_num_threads());
-        var inputs = Enumerable.Range(0, 1000).Select(i => test.Image(i % test.Count).ToArray().Select(b => b / 255f).ToArray()).ToArray();
-        WarmUp(() => predictor.Predict(inputs[0]));
-        WarmUp(() => onnx.Predict(inputs[0]));
-        var latencies = new double[budget.LatencyRuns];
-        var onnxLatencies = new double[budget.LatencyRuns];
-        for (var i = 0; i < latencies.Length; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            predictor.Predict(inputs[i % inputs.Length]);
-            latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            t0 = Stopwatch.GetTimestamp();
-            onnx.Predict(inputs[i % inputs.Length]);
-            onnxLatencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        Array.Sort(latencies);
-        Array.Sort(onnxLatencies);
+        var (predictor, onnx) = EngineComparison.Load(modelPath);
+        using var _ = predictor;
+        using var __ = onnx;
+        var (torchTimes, onnxTimes) = EngineComparison.Time(predictor, onnx, test, budget.LatencyRuns, budget.BatchRuns);
 
         var png = Mnist.Testing.DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100); // what the page sends
         var imageLatencies = new double[Math.Max(20, budget.LatencyRuns / 4)];
@@ -395,25 +375,7 @@ public static class SpeedBenchmark
             preprocessLatencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
         Array.Sort(preprocessLatencies);
-
-        predictor.Predict(inputs);
-        onnx.Predict(inputs);
-        var batchTimes = new double[budget.BatchRuns];
-        var onnxBatchTimes = new double[budget.BatchRuns];
-        for (var i = 0; i < batchTimes.Length; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            predictor.Predict(inputs);
-            batchTimes[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            t0 = Stopwatch.GetTimestamp();
-            onnx.Predict(inputs);
-            onnxBatchTimes[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        }
-        Array.Sort(batchTimes);
-        Array.Sort(onnxBatchTimes);
-        var onnxTimes = new OnnxTimes(Percentile(onnxLatencies, 0.5), Percentile(onnxLatencies, 0.99), inputs.Length / onnxBatchTimes[onnxBatchTimes.Length / 2],
-            Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString());
-        return (Percentile(latencies, 0.5), Percentile(latencies, 0.99), Percentile(imageLatencies, 0.5), Percentile(preprocessLatencies, 0.5), inputs.Length / batchTimes[batchTimes.Length / 2], onnxTimes);
+        return (torchTimes.P50Ms, torchTimes.P99Ms, Percentile(imageLatencies, 0.5), Percentile(preprocessLatencies, 0.5), torchTimes.Batch1000ImgPerS, onnxTimes);
     }
 
     /// <summary>
@@ -451,7 +413,7 @@ public static class SpeedBenchmark
     /// optimisation and recompiles it optimised after it has been called for a while (tiered
     /// compilation); timed at once, the image preprocessing measured 1.0 ms instead of 0.35 ms.
     /// </summary>
-    private static void WarmUp(Action operation)
+    internal static void WarmUp(Action operation)
     {
         var clock = Stopwatch.StartNew();
         for (var calls = 0; calls < 200 || clock.Elapsed.TotalSeconds < 1; calls++) operation();
