@@ -95,7 +95,7 @@ public static class EngineComparison
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}; threads {threads} (single images on one thread on both). Command: `{command}`.");
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Parity on {parity.Images} MNIST test images: max |p_onnx - p_torch| = {parity.MaxAbsDiff:E2}; argmax differs on {parity.ArgmaxDisagreements}; accuracy TorchSharp {parity.TorchAccuracy:P2}, ONNX Runtime {parity.OnnxAccuracy:P2}.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Parity on {parity.Images} MNIST test images: max |p_onnx - p_torch| = {parity.MaxAbsDiff:E2}; argmax differs on {parity.ArgmaxDisagreements}; accuracy TorchSharp {parity.TorchAccuracy * 100:0.00}%, ONNX Runtime {parity.OnnxAccuracy * 100:0.00}%.");
         sb.AppendLine();
         sb.AppendLine("| engine | one image p50 | one image p99 | batch 1000 |");
         sb.AppendLine("|---|---|---|---|");

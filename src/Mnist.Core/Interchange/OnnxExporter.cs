@@ -20,11 +20,11 @@ public sealed class OnnxExportException : InvalidOperationException
 }
 
 /// <summary>What <see cref="OnnxExporter.Export"/> wrote.</summary>
-public sealed record OnnxExportResult(string Source, string Output, long IrVersion, int Opset, IReadOnlyList<string> Operators, int Nodes, long Bytes)
+public sealed record OnnxExportResult(string Source, string Output, long IrVersion, int Opset, IReadOnlyList<string> Operators, int Nodes, long Bytes, string InputShape, string OutputShape)
 {
     public string ToText() => string.Create(CultureInfo.InvariantCulture,
-        $"Exported {Source} to {Output}: ONNX opset {Opset} (IR {IrVersion}), {Nodes} nodes ({string.Join(", ", Operators)}), {Bytes / 1e6:0.0} MB; " +
-        $"input '{OnnxExporter.InputName}' float [N, 1, H, W] pixels in [0, 1] (ink white on black), output '{OnnxExporter.OutputName}' float [N, classes].");
+        $"Exported {Source} to {Output}: ONNX opset {Opset} (IR {IrVersion}), {Nodes} nodes ({string.Join(", ", Operators)}), {Bytes / 1e6:0.0} MB; ") +
+        $"input '{OnnxExporter.InputName}' float {InputShape}, pixels in [0, 1] (ink white on black); output '{OnnxExporter.OutputName}' float {OutputShape}.";
 }
 
 /// <summary>
@@ -77,7 +77,8 @@ public static class OnnxExporter
         var bytes = model.ToByteArray();
         AtomicFile.Write(outPath, s => s.Write(bytes));
         var operators = model.Graph.Node.Select(n => n.OpType).Distinct().ToList();
-        return new OnnxExportResult(source, outPath, model.IrVersion, Opset, operators, model.Graph.Node.Count, bytes.LongLength);
+        return new OnnxExportResult(source, outPath, model.IrVersion, Opset, operators, model.Graph.Node.Count, bytes.LongLength,
+            ShapeText(model.Graph.Input[0]), ShapeText(model.Graph.Output[0]));
     }
 
     /// <summary>The ONNX model of a model file (or run folder), rebuilt from the file alone.</summary>
@@ -303,6 +304,9 @@ public static class OnnxExporter
         if (m.Best is { } best) yield return ("best_" + best.Monitor, best.Value.ToString("R", CultureInfo.InvariantCulture));
         if (source is not null) yield return ("source_model", Path.GetFileName(source));
     }
+
+    private static string ShapeText(ValueInfoProto info) =>
+        "[" + string.Join(", ", info.Type.TensorType.Shape.Dim.Select(d => d.DimParam.Length > 0 ? d.DimParam : d.DimValue.ToString(CultureInfo.InvariantCulture))) + "]";
 
     private static ValueInfoProto TensorInfo(string name, string batch, params int[] dims)
     {
