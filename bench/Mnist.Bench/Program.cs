@@ -19,6 +19,7 @@ namespace Mnist.Bench
             root.Subcommands.Add(Speed(output));
             root.Subcommands.Add(Drawn(output));
             root.Subcommands.Add(PlainLoop(output));
+            root.Subcommands.Add(Engines(output));
             return root;
         }
 
@@ -50,6 +51,35 @@ namespace Mnist.Bench
             if (json is not null) AtomicFile.WriteAllText(json, Json.Serialize(result));
             if (markdown is not null) AtomicFile.WriteAllText(markdown, table);
             return 0;
+        }
+
+        /// <summary>TorchSharp against ONNX Runtime on one model file: parity on the test set, latency and throughput.</summary>
+        private static Command Engines(TextWriter output)
+        {
+            var model = new Option<string>("--model") { Description = "A run folder or model file.", Required = true };
+            var dataDir = new Option<string?>("--data-dir") { Description = "Folder of the MNIST IDX files." };
+            var threads = new Option<int?>("--threads") { Description = "libtorch threads, and ONNX Runtime's intra-op threads (default: all cores)." };
+            var images = new Option<int>("--images") { Description = "Test images compared for parity.", DefaultValueFactory = _ => 10_000 };
+            var runs = new Option<int>("--runs") { Description = "Single-image calls timed per engine.", DefaultValueFactory = _ => SpeedBudget.Full.LatencyRuns };
+            var batchRuns = new Option<int>("--batch-runs") { Description = "Batches of 1000 timed per engine.", DefaultValueFactory = _ => SpeedBudget.Full.BatchRuns };
+            var markdown = new Option<string?>("--markdown") { Description = "Also write the result (Markdown) to this file." };
+            var command = new Command("engines", "TorchSharp against ONNX Runtime on one model file: parity on the test set, latency and batch throughput.") { model, dataDir, threads, images, runs, batchRuns, markdown };
+            command.SetAction(parse =>
+            {
+                Engine.Configure(parse.GetValue(threads), "cpu");
+                var data = Dataset.Load(DataLocator.Resolve(parse.GetValue(dataDir), DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: false);
+                var (torch, onnx) = EngineComparison.Load(parse.GetRequiredValue(model));
+                using var _ = torch;
+                using var __ = onnx;
+                var parity = EngineComparison.Parity(torch, onnx, data.Test, parse.GetValue(images));
+                var (torchTimes, onnxTimes) = EngineComparison.Time(torch, onnx, data.Test, parse.GetValue(runs), parse.GetValue(batchRuns));
+                var text = EngineComparison.ToMarkdown(parity, torchTimes, onnxTimes, Machine.Detect().Describe(), TorchSharp.torch.get_num_threads(),
+                    "dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+                output.Write(text);
+                if (parse.GetValue(markdown) is { } path) AtomicFile.WriteAllText(path, text);
+                return 0;
+            });
+            return command;
         }
 
         /// <summary>The plain loop alone, for the speed benchmark to run in a process of its own.</summary>

@@ -65,6 +65,12 @@ public sealed record SpeedResult
     [JsonPropertyName("preprocess_image_p50_ms")]
     public required double PreprocessImageP50Ms { get; init; }
     public required double InferImgPerSBatch1000 { get; init; }
+
+    /// <summary>The same measures on ONNX Runtime, on the same model exported to ONNX, interleaved with TorchSharp's.</summary>
+    public required double OnnxInferLatencyP50Ms { get; init; }
+    public required double OnnxInferLatencyP99Ms { get; init; }
+    public required double OnnxInferImgPerSBatch1000 { get; init; }
+    public required string OnnxRuntimeVersion { get; init; }
     public required double FlopsPerImageForward { get; init; }
     public required double FlopsPerImageTrain { get; init; }
     public required double PeakGflops { get; init; }
@@ -125,8 +131,9 @@ public static class SpeedBenchmark
 
         using var dir = new Mnist.Testing.TempDir();
         var modelPath = SaveUntrainedSeedModel(dir.File("model.ckpt"));
-        var (p50, p99, imageP50, preprocessP50, batchRate) = Inference(modelPath, data.Test, budget);
+        var (p50, p99, imageP50, preprocessP50, batchRate, onnx) = Inference(modelPath, data.Test, budget);
         log.WriteLine($"inference: single image p50 {p50:0.000} ms, p99 {p99:0.000} ms; PNG to answer p50 {imageP50:0.000} ms (decoding and preprocessing {preprocessP50:0.000} ms); batch 1000: {batchRate:0} images/s");
+        log.WriteLine($"inference, ONNX Runtime {EngineComparison.OnnxRuntimeVersion} (same model exported to ONNX, timed in turn with TorchSharp): single image p50 {onnx.P50Ms:0.000} ms, p99 {onnx.P99Ms:0.000} ms; batch 1000: {onnx.Batch1000ImgPerS:0} images/s");
 
         var config = ModelConfig.Seed;
         var forward = Machine.ForwardFlops(config);
@@ -170,6 +177,10 @@ public static class SpeedBenchmark
             PredictImageP50Ms = imageP50,
             PreprocessImageP50Ms = preprocessP50,
             InferImgPerSBatch1000 = batchRate,
+            OnnxInferLatencyP50Ms = onnx.P50Ms,
+            OnnxInferLatencyP99Ms = onnx.P99Ms,
+            OnnxInferImgPerSBatch1000 = onnx.Batch1000ImgPerS,
+            OnnxRuntimeVersion = EngineComparison.OnnxRuntimeVersion,
             FlopsPerImageForward = forward,
             FlopsPerImageTrain = train,
             PeakGflops = machine.PeakFlops / 1e9,
@@ -334,19 +345,17 @@ public static class SpeedBenchmark
         return path;
     }
 
-    private static (double P50, double P99, double ImageP50, double PreprocessP50, double Batch1000) Inference(string modelPath, LabeledImages test, SpeedBudget budget)
+    /// <summary>
+    /// Inference on TorchSharp and, timed in turn with it, on ONNX Runtime (the same model
+    /// exported to ONNX, the same threads: see <see cref="EngineComparison"/>); then a PNG of a
+    /// drawn digit to its answer, and its decoding and preprocessing alone.
+    /// </summary>
+    private static (double P50, double P99, double ImageP50, double PreprocessP50, double Batch1000, EngineTimes Onnx) Inference(string modelPath, LabeledImages test, SpeedBudget budget)
     {
-        using var predictor = Predictor.Load(modelPath);
-        var inputs = Enumerable.Range(0, 1000).Select(i => test.Image(i % test.Count).ToArray().Select(b => b / 255f).ToArray()).ToArray();
-        WarmUp(() => predictor.Predict(inputs[0]));
-        var latencies = new double[budget.LatencyRuns];
-        for (var i = 0; i < latencies.Length; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            predictor.Predict(inputs[i % inputs.Length]);
-            latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        Array.Sort(latencies);
+        var (predictor, onnx) = EngineComparison.Load(modelPath);
+        using var _ = predictor;
+        using var __ = onnx;
+        var (torchTimes, onnxTimes) = EngineComparison.Time(predictor, onnx, test, budget.LatencyRuns, budget.BatchRuns);
 
         var png = Mnist.Testing.DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100); // what the page sends
         var imageLatencies = new double[Math.Max(20, budget.LatencyRuns / 4)];
@@ -366,17 +375,7 @@ public static class SpeedBenchmark
             preprocessLatencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
         Array.Sort(preprocessLatencies);
-
-        predictor.Predict(inputs);
-        var batchTimes = new double[budget.BatchRuns];
-        for (var i = 0; i < batchTimes.Length; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            predictor.Predict(inputs);
-            batchTimes[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        }
-        Array.Sort(batchTimes);
-        return (Percentile(latencies, 0.5), Percentile(latencies, 0.99), Percentile(imageLatencies, 0.5), Percentile(preprocessLatencies, 0.5), inputs.Length / batchTimes[batchTimes.Length / 2]);
+        return (torchTimes.P50Ms, torchTimes.P99Ms, Percentile(imageLatencies, 0.5), Percentile(preprocessLatencies, 0.5), torchTimes.Batch1000ImgPerS, onnxTimes);
     }
 
     /// <summary>
@@ -414,7 +413,7 @@ public static class SpeedBenchmark
     /// optimisation and recompiles it optimised after it has been called for a while (tiered
     /// compilation); timed at once, the image preprocessing measured 1.0 ms instead of 0.35 ms.
     /// </summary>
-    private static void WarmUp(Action operation)
+    internal static void WarmUp(Action operation)
     {
         var clock = Stopwatch.StartNew();
         for (var calls = 0; calls < 200 || clock.Elapsed.TotalSeconds < 1; calls++) operation();

@@ -14,7 +14,7 @@ public static class CliApp
 
     public static RootCommand BuildRoot(CliContext context)
     {
-        var root = new RootCommand("Handwritten-digit recognition on TorchSharp: train, tune, evaluate, predict.");
+        var root = new RootCommand("Handwritten-digit recognition on TorchSharp: train, tune, evaluate, predict, serve, export.");
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(PredictCommand.Create(context));
@@ -23,6 +23,7 @@ public static class CliApp
         root.Subcommands.Add(StudyCommand.Create(context));
         root.Subcommands.Add(PipelineCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));
+        root.Subcommands.Add(ExportCommand.Create(context));
         return root;
     }
 

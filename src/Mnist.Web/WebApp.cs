@@ -26,19 +26,25 @@ public sealed record ServeOptions
     public ImageLimits ImageLimits { get; init; } = ImageLimits.Default;
 
     /// <summary>
-    /// libtorch threads for the forward passes. One by default: the other cores decode and
-    /// preprocess requests, and libtorch's idle worker threads spin, taking their time (measured:
-    /// 454 requests/s with two threads on two cores).
+    /// Threads for the forward passes (libtorch's, or ONNX Runtime's intra-op threads). One by
+    /// default: the other cores decode and preprocess requests, and libtorch's idle worker threads
+    /// spin, taking their time (measured: 454 requests/s with two threads on two cores).
     /// </summary>
     public int InferenceThreads { get; init; } = 1;
+
+    /// <summary>
+    /// What runs the forward passes: TorchSharp, or ONNX Runtime on the network exported to ONNX
+    /// from the same model file when the app starts. The page, the API and the model card are the same.
+    /// </summary>
+    public InferenceEngineKind Engine { get; init; } = InferenceEngineKind.Torch;
 }
 
 /// <summary>
 /// The web app: one page (embedded in this assembly), the prediction API and the model card.
-/// The model is loaded once. Requests decode and preprocess their images concurrently; the
-/// forward passes run on one thread (<see cref="InferenceQueue"/>), which batches the inputs
-/// that arrive while it is busy: TorchSharp does not promise that one module may run forward on
-/// several threads at once.
+/// The model is loaded once, on the engine the options name (TorchSharp or ONNX Runtime).
+/// Requests decode and preprocess their images concurrently; the forward passes run on one
+/// thread (<see cref="InferenceQueue"/>), which batches the inputs that arrive while it is busy:
+/// TorchSharp does not promise that one module may run forward on several threads at once.
 /// </summary>
 public static class WebApp
 {
@@ -50,10 +56,10 @@ public static class WebApp
         ArgumentNullException.ThrowIfNull(options);
         if (options.MaxBodyBytes <= 0) throw new ArgumentException($"--max-body-bytes must be positive (got {options.MaxBodyBytes})");
         Core.Infrastructure.Engine.Configure(options.InferenceThreads, "cpu");
-        var predictor = Predictor.Load(options.Model);
+        var engine = InferenceEngines.Load(options.Engine, options.Model, options.InferenceThreads);
         try
         {
-            var card = ModelCard.From(predictor.Path, predictor.Contents);
+            var card = ModelCard.From(engine.Path, engine.Contents);
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
             builder.WebHost.UseUrls(options.Urls);
             builder.WebHost.ConfigureKestrel(k =>
@@ -66,8 +72,8 @@ public static class WebApp
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.Services.AddProblemDetails();
             builder.Services.AddSingleton(options);
-            builder.Services.AddSingleton(predictor);
-            builder.Services.AddSingleton(new InferenceQueue(predictor));
+            builder.Services.AddSingleton(engine);
+            builder.Services.AddSingleton(new InferenceQueue(engine));
             builder.Services.AddSingleton(card);
             configure?.Invoke(builder);
 
@@ -77,22 +83,22 @@ public static class WebApp
             StaticAssets.Map(app);
             app.MapPost("/api/predict", PredictEndpoint.Handle);
             app.MapGet("/api/model", (ModelCard c) => Results.Json(c, WebJson.Options));
-            app.MapGet("/healthz", (Predictor p) => Results.Json(new Health("ok", p.Manifest.Dataset, p.Manifest.Epoch), WebJson.Options));
+            app.MapGet("/healthz", (IInferenceEngine e) => Results.Json(new Health("ok", e.Manifest.Dataset, e.Manifest.Epoch, e.EngineName), WebJson.Options));
             app.Lifetime.ApplicationStopped.Register(() =>
             {
                 app.Services.GetRequiredService<InferenceQueue>().Dispose();
-                predictor.Dispose();
+                engine.Dispose();
             });
             return app;
         }
         catch
         {
-            predictor.Dispose();
+            engine.Dispose();
             throw;
         }
     }
 
-    private sealed record Health(string Status, string Dataset, int Epoch);
+    private sealed record Health(string Status, string Dataset, int Epoch, string Engine);
 }
 
 /// <summary>The API speaks the same JSON as the model files (snake_case).</summary>

@@ -10,6 +10,7 @@ public sealed class BenchmarkTests
     [
         "train_img_per_s", "train_img_per_s_no_augment", "plain_loop_img_per_s", "train_ratio_vs_plain", "augment_share",
         "infer_latency_p50_ms", "infer_latency_p99_ms", "infer_img_per_s_batch1000", "peak_fraction_train",
+        "onnx_infer_latency_p50_ms", "onnx_infer_latency_p99_ms", "onnx_infer_img_per_s_batch1000",
     ];
 
     [Fact]
@@ -34,6 +35,8 @@ public sealed class BenchmarkTests
         Assert.True(root.GetProperty("http_rps").GetDouble() > 0);
         Assert.Equal(0, root.GetProperty("http_errors").GetInt64());
         Assert.Contains("train_ratio_vs_plain", File.ReadAllText(markdown), StringComparison.Ordinal);
+        Assert.Contains("onnx_infer_img_per_s_batch1000", File.ReadAllText(markdown), StringComparison.Ordinal);
+        Assert.StartsWith("1.31", root.GetProperty("onnx_runtime_version").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

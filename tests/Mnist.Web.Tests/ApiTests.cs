@@ -223,6 +223,38 @@ public sealed class ApiTests(ServedModelFixture served)
     }
 
     [Fact]
+    public async Task The_onnx_engine_answers_every_drawn_digit_with_the_torch_engines_digit_and_probabilities_within_1e_4()
+    {
+        var (app, address) = await ServedModelFixture.StartAsync(new ServeOptions { Model = served.ModelPath, Urls = "http://127.0.0.1:0", Engine = InferenceEngineKind.Onnx });
+        await using var _ = app;
+        using var onnx = new HttpClient { BaseAddress = address };
+
+        var health = await Json(await onnx.GetAsync(new Uri("/healthz", UriKind.Relative)));
+        Assert.Equal(("ok", "onnx"), (health.GetProperty("status").GetString(), health.GetProperty("engine").GetString()));
+        Assert.Equal("torch", (await Json(await Client.GetAsync(new Uri("/healthz", UriKind.Relative)))).GetProperty("engine").GetString());
+        Assert.Equal(
+            await Client.GetStringAsync(new Uri("/api/model", UriKind.Relative)),
+            await onnx.GetStringAsync(new Uri("/api/model", UriKind.Relative)));
+
+        for (var digit = 0; digit < 10; digit++)
+        {
+            var png = DrawnDigit(digit);
+            var fromTorch = await Json(await Client.PostAsync(new Uri("/api/predict", UriKind.Relative), Body(png, "image/png")));
+            var response = await onnx.PostAsync(new Uri("/api/predict", UriKind.Relative), Body(png, "image/png"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var fromOnnx = await Json(response);
+
+            Assert.Equal(fromTorch.GetProperty("digit").GetInt32(), fromOnnx.GetProperty("digit").GetInt32());
+            var expected = fromTorch.GetProperty("probabilities").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            var actual = fromOnnx.GetProperty("probabilities").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(10, actual.Length);
+            Assert.True(expected.Zip(actual).All(p => Math.Abs(p.First - p.Second) < 1e-4),
+                $"digit {digit}: torch [{string.Join(", ", expected)}], onnx [{string.Join(", ", actual)}]");
+            Assert.Equal(fromTorch.GetProperty("input").GetRawText(), fromOnnx.GetProperty("input").GetRawText());
+        }
+    }
+
+    [Fact]
     public async Task Huge_dimensions_are_refused_before_decoding()
     {
         var bomb = Png.HeaderClaiming(60_000, 60_000);

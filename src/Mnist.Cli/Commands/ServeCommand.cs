@@ -29,20 +29,25 @@ internal static class ServeCommand
     };
     private static readonly Option<int> Threads = new("--threads")
     {
-        Description = "libtorch threads for the forward passes (the other cores serve requests).",
+        Description = "Threads for the forward passes, libtorch's or ONNX Runtime's (the other cores serve requests).",
         DefaultValueFactory = _ => 1,
     };
+    private static readonly Option<string> EngineOption = new Option<string>("--engine")
+    {
+        Description = "What runs the forward passes: torch (TorchSharp) or onnx (ONNX Runtime, on the model exported to ONNX at start).",
+        DefaultValueFactory = _ => InferenceEngines.TorchName,
+    }.AcceptOnlyFromAmong(InferenceEngines.TorchName, InferenceEngines.OnnxName);
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("serve", "Serve the drawing page and the prediction API for a model.") { Model, Urls, MaxBodyBytes, MaxImageSide, Threads };
+        var command = new Command("serve", "Serve the drawing page and the prediction API for a model.") { Model, Urls, MaxBodyBytes, MaxImageSide, Threads, EngineOption };
         command.SetAction(parse => CliApp.Guard(context, async () =>
         {
             var options = ToOptions(parse);
             await using var app = WebApp.Build(options);
             await app.StartAsync(context.Cancellation).ConfigureAwait(false);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            context.Output.WriteLine($"Serving {options.Model} at {string.Join(", ", addresses)} (Ctrl+C stops)");
+            context.Output.WriteLine($"Serving {options.Model} with {(options.Engine == InferenceEngineKind.Onnx ? "ONNX Runtime" : "TorchSharp")} at {string.Join(", ", addresses)} (Ctrl+C stops)");
             try
             {
                 await Task.Delay(Timeout.Infinite, context.Cancellation).ConfigureAwait(false);
@@ -67,6 +72,7 @@ internal static class ServeCommand
             MaxBodyBytes = parse.GetValue(MaxBodyBytes),
             ImageLimits = new ImageLimits(side, Math.Min(ImageLimits.Default.MaxPixels, (long)side * side)),
             InferenceThreads = parse.GetValue(Threads),
+            Engine = InferenceEngines.Parse(parse.GetRequiredValue(EngineOption)),
         };
     }
 }

@@ -4,9 +4,11 @@ using System.Threading.Channels;
 namespace Mnist.Core.Inference;
 
 /// <summary>
-/// Serves many concurrent callers with one model: every forward pass runs on one dedicated
-/// thread (TorchSharp's dispose scopes and no_grad are per thread, and it does not promise that a
-/// module may run forward on several threads at once), and inputs that arrive while a pass is
+/// Serves many concurrent callers with one model, on either engine (<see cref="IInferenceEngine"/>):
+/// every forward pass runs on one dedicated thread (TorchSharp's dispose scopes and no_grad are per
+/// thread, and it does not promise that a module may run forward on several threads at once; ONNX
+/// Runtime's sessions may run concurrently, but one queue keeps the batching and the threads the
+/// same for both), and inputs that arrive while a pass is
 /// running are batched into the next one. No caller waits for a batch to fill: a pass starts as
 /// soon as the thread is free, with whatever has arrived, up to <see cref="MaxBatch"/>.
 /// </summary>
@@ -14,13 +16,14 @@ public sealed class InferenceQueue : IDisposable
 {
     public const int MaxBatch = 64;
 
-    private readonly Predictor _predictor;
+    private readonly IInferenceEngine _engine;
     private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _worker;
 
-    public InferenceQueue(Predictor predictor)
+    public InferenceQueue(IInferenceEngine engine)
     {
-        _predictor = predictor;
+        ArgumentNullException.ThrowIfNull(engine);
+        _engine = engine;
         _worker = new Thread(Work) { IsBackground = true, Name = "mnist-inference" };
         _worker.Start();
     }
@@ -33,7 +36,7 @@ public sealed class InferenceQueue : IDisposable
     public Task<Prediction> PredictAsync(float[] input, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var pixels = _predictor.InputSize * _predictor.InputSize;
+        var pixels = _engine.InputSize * _engine.InputSize;
         if (input.Length != pixels) throw new ArgumentException($"the input has {input.Length} values; the model takes {pixels}", nameof(input));
         var request = new Request(input, new TaskCompletionSource<Prediction>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_requests.Writer.TryWrite(request)) throw new ObjectDisposedException(nameof(InferenceQueue));
@@ -51,12 +54,12 @@ public sealed class InferenceQueue : IDisposable
             if (batch.Count == 0) continue;
             try
             {
-                var predictions = _predictor.Predict(batch.Select(r => r.Input).ToArray());
+                var predictions = _engine.Predict(batch.Select(r => r.Input).ToArray());
                 Passes++;
                 Inputs += batch.Count;
                 for (var i = 0; i < batch.Count; i++) batch[i].Result.TrySetResult(predictions[i]);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
             {
                 foreach (var r in batch) r.Result.TrySetException(e);
             }

@@ -16,8 +16,9 @@ public sealed record Prediction(int Index, string Label, float[] Probabilities)
 /// A model rebuilt from its file, ready for inference. TorchSharp does not promise that one
 /// module may run forward on several threads at once, so calls are serialised by a lock; the
 /// input path is the shared <see cref="Preprocessing"/> and <see cref="ImagePreprocessor"/>.
+/// The TorchSharp <see cref="IInferenceEngine"/>.
 /// </summary>
-public sealed class Predictor : IDisposable
+public sealed class Predictor : IInferenceEngine
 {
     private readonly Sequential _model;
     private readonly Lock _gate = new();
@@ -33,6 +34,8 @@ public sealed class Predictor : IDisposable
 
     /// <summary>Batches smaller than this run on one libtorch thread.</summary>
     public const int SmallBatch = 8;
+
+    public string EngineName => InferenceEngines.TorchName;
 
     /// <summary>The model file this predictor was loaded from.</summary>
     public string Path { get; }
@@ -51,14 +54,9 @@ public sealed class Predictor : IDisposable
     /// <summary>Predicts preprocessed inputs (each InputSize² floats in [0, 1]).</summary>
     public Prediction[] Predict(IReadOnlyList<float[]> inputs)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0) return [];
-        var pixels = InputSize * InputSize;
-        var flat = new float[inputs.Count * pixels];
-        for (var i = 0; i < inputs.Count; i++)
-        {
-            if (inputs[i].Length != pixels) throw new ArgumentException($"input {i} has {inputs[i].Length} values; the model takes {pixels}");
-            inputs[i].CopyTo(flat, i * pixels);
-        }
+        var flat = InferenceEngines.Flatten(inputs, InputSize);
         float[] probabilities;
         lock (_gate)
         {
@@ -79,16 +77,7 @@ public sealed class Predictor : IDisposable
                 if (single) torch.set_num_threads(threads);
             }
         }
-        var classes = Manifest.ClassNames.Count;
-        var result = new Prediction[inputs.Count];
-        for (var i = 0; i < inputs.Count; i++)
-        {
-            var p = probabilities.AsSpan(i * classes, classes).ToArray();
-            var best = 0;
-            for (var c = 1; c < classes; c++) if (p[c] > p[best]) best = c;
-            result[i] = new Prediction(best, Manifest.ClassNames[best], p);
-        }
-        return result;
+        return InferenceEngines.ToPredictions(probabilities, inputs.Count, Manifest.ClassNames);
     }
 
     public Prediction Predict(float[] input) => Predict([input])[0];

@@ -20,6 +20,28 @@ public sealed class ServeCommandParsingTests
         Assert.Equal(("runs/seed", "http://127.0.0.1:5000"), (options.Model, options.Urls));
         Assert.Equal(ServeOptions.DefaultMaxBodyBytes, options.MaxBodyBytes);
         Assert.Equal(ImageLimits.Default.MaxSide, options.ImageLimits.MaxSide);
+        Assert.Equal(InferenceEngineKind.Torch, options.Engine);
+    }
+
+    [Theory]
+    [InlineData("torch", InferenceEngineKind.Torch)]
+    [InlineData("onnx", InferenceEngineKind.Onnx)]
+    public void Given_an_engine_When_serve_is_parsed_Then_it_reaches_the_options(string engine, InferenceEngineKind expected)
+    {
+        var parse = Parse($"serve --model runs/seed --engine {engine} --threads 2");
+        Assert.Empty(parse.Errors);
+
+        var options = ServeCommand.ToOptions(parse);
+
+        Assert.Equal((expected, 2), (options.Engine, options.InferenceThreads));
+    }
+
+    [Fact]
+    public void Given_an_unknown_engine_When_serve_is_parsed_Then_it_is_an_error_naming_the_choices()
+    {
+        var errors = Parse("serve --model runs/seed --engine tensorrt").Errors;
+
+        Assert.Contains(errors, e => e.Message.Contains("tensorrt", StringComparison.Ordinal));
     }
 
     [Fact]

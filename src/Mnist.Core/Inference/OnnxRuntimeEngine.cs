@@ -1,0 +1,119 @@
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Mnist.Core.Interchange;
+using Mnist.Core.Model;
+
+namespace Mnist.Core.Inference;
+
+/// <summary>
+/// The ONNX Runtime <see cref="IInferenceEngine"/>: the model file's network exported to ONNX
+/// in memory (<see cref="OnnxExporter"/>) and run by an <see cref="InferenceSession"/> on the
+/// CPU. The graph normalises its input itself, so it takes the same [0, 1] pixels as
+/// <see cref="Predictor"/>, and answers the same probabilities (within float rounding).
+/// As <see cref="Predictor"/> does, batches smaller than <see cref="Predictor.SmallBatch"/> run
+/// on one thread (a second session with one intra-op thread, made only when
+/// <see cref="Threads"/> is more than one); larger ones use <see cref="Threads"/>.
+/// </summary>
+public sealed class OnnxRuntimeEngine : IInferenceEngine
+{
+    private readonly InferenceSession _session;
+    private readonly InferenceSession? _singleThread;
+    private readonly RunOptions _runOptions = new();
+    private readonly string[] _inputNames = [OnnxExporter.InputName];
+    private readonly string[] _outputNames = [OnnxExporter.OutputName];
+    private readonly int _channels;
+
+    private OnnxRuntimeEngine(byte[] onnxModel, ModelFileContents contents, string path, int threads)
+    {
+        Contents = contents;
+        Path = path;
+        Threads = threads;
+        _channels = contents.Manifest.Hyperparameters.InputChannels;
+        _session = CreateSession(onnxModel, threads, path);
+        try
+        {
+            Check(_session, path);
+            _singleThread = threads > 1 ? CreateSession(onnxModel, 1, path) : null;
+        }
+        catch
+        {
+            _session.Dispose();
+            _runOptions.Dispose();
+            throw;
+        }
+    }
+
+    public string EngineName => InferenceEngines.OnnxName;
+    public string Path { get; }
+    public ModelFileContents Contents { get; }
+    public ModelManifest Manifest => Contents.Manifest;
+    public int InputSize => Manifest.Hyperparameters.InputSize;
+
+    /// <summary>ONNX Runtime's intra-op threads for batches of <see cref="Predictor.SmallBatch"/> or more.</summary>
+    public int Threads { get; }
+
+    /// <summary>The model file (or run folder) exported to ONNX in memory and loaded into ONNX Runtime.</summary>
+    public static OnnxRuntimeEngine Load(string modelOrRunDir, int threads = 1)
+    {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "--threads must be at least 1");
+        var path = ModelFile.ResolvePath(modelOrRunDir);
+        var contents = ModelFile.Read(path);
+        var onnx = OnnxExporter.FromModelFile(path).ToByteArray();
+        return new OnnxRuntimeEngine(onnx, contents, path, threads);
+    }
+
+    public Prediction[] Predict(IReadOnlyList<float[]> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count == 0) return [];
+        var flat = InferenceEngines.Flatten(inputs, InputSize);
+        var session = inputs.Count < Predictor.SmallBatch && _singleThread is not null ? _singleThread : _session;
+        using var input = OrtValue.CreateTensorValueFromMemory(flat, [inputs.Count, _channels, InputSize, InputSize]);
+        using var outputs = session.Run(_runOptions, _inputNames, [input], _outputNames);
+        return InferenceEngines.ToPredictions(outputs[0].GetTensorDataAsSpan<float>(), inputs.Count, Manifest.ClassNames);
+    }
+
+    public Prediction Predict(float[] input) => Predict([input])[0];
+
+    public void Dispose()
+    {
+        _singleThread?.Dispose();
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
+
+    private static InferenceSession CreateSession(byte[] onnxModel, int threads, string path)
+    {
+        using var options = new SessionOptions
+        {
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        try
+        {
+            return new InferenceSession(onnxModel, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"{path}: ONNX Runtime refused the exported graph ({e.Message})", e);
+        }
+    }
+
+    /// <summary>The session takes <c>input</c> [N, C, H, W] and answers <c>probabilities</c> [N, classes].</summary>
+    private void Check(InferenceSession session, string path)
+    {
+        var config = Manifest.Hyperparameters;
+        if (!session.InputMetadata.TryGetValue(OnnxExporter.InputName, out var input)
+            || !input.Dimensions.SequenceEqual([-1, config.InputChannels, config.InputSize, config.InputSize]))
+        {
+            throw new InvalidDataException($"{path}: the ONNX graph has no input '{OnnxExporter.InputName}' [N, {config.InputChannels}, {config.InputSize}, {config.InputSize}]");
+        }
+        if (!session.OutputMetadata.TryGetValue(OnnxExporter.OutputName, out var output)
+            || !output.Dimensions.SequenceEqual([-1, Manifest.ClassNames.Count]))
+        {
+            throw new InvalidDataException($"{path}: the ONNX graph has no output '{OnnxExporter.OutputName}' [N, {Manifest.ClassNames.Count}]");
+        }
+    }
+}
