@@ -125,8 +125,8 @@ public static class PipelineRun
             total.Elapsed.TotalSeconds, final.ModelPath);
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.json"), Json.Serialize(summary));
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.md"), ToMarkdown(summary));
-        var report = await RunReport.WriteAsync(new ReportRequest { Dir = outDir, DataDir = request.DataDir, Threads = request.Threads, Device = request.Device }, log, ct).ConfigureAwait(false);
-        log.WriteLine($"Report: {report.Path}");
+        var page = await RunReport.WriteAsync(new ReportRequest { Dir = outDir, DataDir = request.DataDir, Threads = request.Threads, Device = request.Device }, log, ct).ConfigureAwait(false);
+        log.WriteLine($"Report: {page.Path}");
         return summary;
     }
 
