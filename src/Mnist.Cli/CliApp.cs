@@ -23,6 +23,7 @@ public static class CliApp
         root.Subcommands.Add(StudyCommand.Create(context));
         root.Subcommands.Add(PipelineCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));
+        root.Subcommands.Add(ReportCommand.Create(context));
         return root;
     }
 

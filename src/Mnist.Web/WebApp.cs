@@ -77,6 +77,7 @@ public static class WebApp
             StaticAssets.Map(app);
             app.MapPost("/api/predict", PredictEndpoint.Handle);
             app.MapGet("/api/model", (ModelCard c) => Results.Json(c, WebJson.Options));
+            app.MapGet(PlotsEndpoint.Route, PlotsEndpoint.Handle);
             app.MapGet("/healthz", (Predictor p) => Results.Json(new Health("ok", p.Manifest.Dataset, p.Manifest.Epoch), WebJson.Options));
             app.Lifetime.ApplicationStopped.Register(() =>
             {
