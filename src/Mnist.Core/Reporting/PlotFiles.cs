@@ -77,6 +77,8 @@ public static class PlotFiles
 
     private static void Write(string dir, string name, byte[] png, string svg)
     {
+        // Skia embeds images (the digits) at their own size; tell viewers to enlarge them as the PNG does, pixel by pixel.
+        svg = svg.Replace("<image ", "<image style=\"image-rendering:pixelated\" ", StringComparison.Ordinal);
         AtomicFile.Write(Path.Combine(dir, name + ".png"), s => s.Write(png));
         AtomicFile.WriteAllText(Path.Combine(dir, name + ".svg"), svg);
     }

@@ -116,6 +116,7 @@ public static class RunPlots
         var heatmap = plot.Add.Heatmap(share);
         heatmap.Colormap = new ScottPlot.Colormaps.Blues().Reversed();
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
+        heatmap.RenderStrategy = new ScottPlot.Plottables.Heatmap.RenderStrategies.Rectangles(); // vector cells in the SVG, not a 10x10 bitmap a browser would blur
         for (var i = 0; i < k; i++)
         {
             for (var j = 0; j < k; j++)
