@@ -83,6 +83,7 @@ public static class WebApp
             StaticAssets.Map(app);
             app.MapPost("/api/predict", PredictEndpoint.Handle);
             app.MapGet("/api/model", (ModelCard c) => Results.Json(c, WebJson.Options));
+            app.MapGet(PlotsEndpoint.Route, PlotsEndpoint.Handle);
             app.MapGet("/healthz", (IInferenceEngine e) => Results.Json(new Health("ok", e.Manifest.Dataset, e.Manifest.Epoch, e.EngineName), WebJson.Options));
             app.Lifetime.ApplicationStopped.Register(() =>
             {

@@ -35,4 +35,9 @@ internal static class CommonOptions
         Description = "cpu, cuda or auto (cuda needs the CUDA libtorch package; see Directory.Packages.props).",
         DefaultValueFactory = _ => "cpu",
     }.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+
+    public static Option<string?> TensorBoard() => new("--tensorboard")
+    {
+        Description = "Also write TensorBoard event files (scalars per epoch: loss, accuracy, val_loss, val_accuracy, learning_rate) into this folder; view with: tensorboard --logdir DIR.",
+    };
 }

@@ -21,12 +21,13 @@ internal static class PipelineCommand
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => 42 };
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
 
     public static Command Create(CliContext context)
     {
         var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
         {
-            DataDir, DatasetName, Out, Preset, Oracle, CompareSeed, TrainLimit, Seed, Threads, Device,
+            DataDir, DatasetName, Out, Preset, Oracle, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -53,5 +54,6 @@ internal static class PipelineCommand
         Seed = parse.GetValue(Seed),
         Threads = parse.GetValue(Threads),
         Device = parse.GetValue(Device)!,
+        TensorBoardDir = parse.GetValue(TensorBoard),
     };
 }

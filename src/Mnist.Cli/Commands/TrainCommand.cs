@@ -31,13 +31,14 @@ internal static class TrainCommand
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint." };
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
 
     public static Command Create(CliContext context)
     {
         var command = new Command("train", "Train a model (the seed's final model by default) and evaluate it on the test set.")
         {
             DataDir, DatasetName, Out, Epochs, BatchSize, Patience, ValidationSplit, Seed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
-            Standardize, LearningRate, ReduceLrPatience, ReduceLrFactor, LabelSmoothing, Hyperparameters, Resume, Threads, Device,
+            Standardize, LearningRate, ReduceLrPatience, ReduceLrFactor, LabelSmoothing, Hyperparameters, Resume, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -93,6 +94,7 @@ internal static class TrainCommand
             ResumeEpochs = epochs,
             Threads = parse.GetValue(Threads),
             Device = parse.GetValue(Device)!,
+            TensorBoardDir = parse.GetValue(TensorBoard),
         };
     }
 }

@@ -23,12 +23,13 @@ internal static class TuneCommand
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => 42 };
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
 
     public static Command Create(CliContext context)
     {
         var command = new Command("tune", "Search the seed's hyperparameter space with Bayesian optimisation.")
         {
-            DataDir, DatasetName, Out, Study, Trials, Oracle, Initial, Acquisition, Objective, MaxEpochs, DataFraction, Seed, Threads, Device,
+            DataDir, DatasetName, Out, Study, Trials, Oracle, Initial, Acquisition, Objective, MaxEpochs, DataFraction, Seed, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -55,6 +56,7 @@ internal static class TuneCommand
         TrialOptions = new TrainingOptions { Dataset = parse.GetValue(DatasetName)!, Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed) },
         Threads = parse.GetValue(Threads),
         Device = parse.GetValue(Device)!,
+        TensorBoardDir = parse.GetValue(TensorBoard),
     };
 }
 

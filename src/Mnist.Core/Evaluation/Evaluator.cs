@@ -67,6 +67,13 @@ public static class Evaluator
     /// <summary>Mean loss, accuracy and predicted classes over the images.</summary>
     public static (double Loss, double Accuracy, int[] Predicted) Run(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, Normalization normalization, int batchSize)
     {
+        var (loss, accuracy, predicted, _) = RunWithConfidence(model, images, labels, normalization, batchSize);
+        return (loss, accuracy, predicted);
+    }
+
+    /// <summary>As <see cref="Run"/>, with the probability the model gave its predicted class, per image.</summary>
+    public static (double Loss, double Accuracy, int[] Predicted, float[] Confidence) RunWithConfidence(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, Normalization normalization, int batchSize)
+    {
         var wasTraining = model.training;
         model.eval();
         try
@@ -74,6 +81,7 @@ public static class Evaluator
             using var _ = no_grad();
             var n = images.shape[0];
             var predicted = new int[n];
+            var confidence = new float[n];
             double lossSum = 0;
             long correct = 0;
             for (long start = 0; start < n; start += batchSize)
@@ -88,8 +96,10 @@ public static class Evaluator
                 correct += pred.eq(y).sum().item<long>();
                 var predCpu = pred.to(ScalarType.Int32).cpu();
                 predCpu.data<int>().CopyTo(predicted, (int)start);
+                var top = logProbs.max(1).values.exp().to(ScalarType.Float32).cpu();
+                top.data<float>().CopyTo(confidence, (int)start);
             }
-            return (n == 0 ? 0 : lossSum / n, n == 0 ? 0 : (double)correct / n, predicted);
+            return (n == 0 ? 0 : lossSum / n, n == 0 ? 0 : (double)correct / n, predicted, confidence);
         }
         finally
         {
@@ -97,11 +107,17 @@ public static class Evaluator
         }
     }
 
-    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, LabeledImages data, Normalization normalization, IReadOnlyList<string> classNames, Device device, int batchSize = 1000)
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, LabeledImages data, Normalization normalization, IReadOnlyList<string> classNames, Device device, int batchSize = 1000) =>
+        EvaluateWithMistakes(model, data, normalization, classNames, device, batchSize).Result;
+
+    /// <summary>The evaluation, and the images the model gets wrong, the most confident mistakes first.</summary>
+    public static (EvaluationResult Result, MistakeSet Mistakes) EvaluateWithMistakes(
+        nn.Module<Tensor, Tensor> model, LabeledImages data, Normalization normalization, IReadOnlyList<string> classNames, Device device,
+        int batchSize = 1000, int keepMistakes = MistakeSet.DefaultKept)
     {
         using var x = Preprocessing.ToUnitTensor(data, device);
         using var y = Preprocessing.Labels(data, device);
-        var (loss, _, predicted) = Run(model, x, y, normalization, batchSize);
-        return EvaluationResult.FromPredictions(data.Labels, predicted, loss, classNames);
+        var (loss, _, predicted, confidence) = RunWithConfidence(model, x, y, normalization, batchSize);
+        return (EvaluationResult.FromPredictions(data.Labels, predicted, loss, classNames), MistakeSet.From(data, predicted, confidence, keepMistakes));
     }
 }

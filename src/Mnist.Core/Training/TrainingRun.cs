@@ -3,6 +3,7 @@ using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
+using Mnist.Core.Reporting;
 using TorchSharp;
 
 namespace Mnist.Core.Training;
@@ -20,6 +21,9 @@ public sealed record TrainRequest
     public int? ResumeEpochs { get; init; }
     public int? Threads { get; init; }
     public string Device { get; init; } = "cpu";
+
+    /// <summary>Where to write TensorBoard event files (scalars per epoch); null for none.</summary>
+    public string? TensorBoardDir { get; init; }
 }
 
 public sealed record TrainOutcome(string ModelPath, FitResult Fit, EvaluationResult Test, TimeSpan Elapsed);
@@ -27,8 +31,9 @@ public sealed record TrainOutcome(string ModelPath, FitResult Fit, EvaluationRes
 /// <summary>
 /// A whole training run into a run folder: data, model, fit with a checkpoint after every epoch,
 /// test evaluation. The folder ends up holding model.ckpt (best weights, self-describing),
-/// checkpoint.ckpt (last epoch, optimiser and loop state, for --resume), history.json/.csv and
-/// evaluation.json.
+/// checkpoint.ckpt (last epoch, optimiser and loop state, for --resume), history.json/.csv,
+/// evaluation.json, mistakes.json (the most confident test mistakes, with their pixels) and the
+/// run's pictures (<see cref="RunPlots"/>: curves, confusion, mistakes, each .png and .svg).
 /// </summary>
 public static class TrainingRun
 {
@@ -75,6 +80,11 @@ public static class TrainingRun
 
         using var model = ModelBuilder.Build(config, options.Seed);
         model.to(device);
+        if (request.TensorBoardDir is { } tensorBoard)
+        {
+            observer = new TensorBoardObserver(new TensorBoardLog(tensorBoard), observer);
+            log.WriteLine($"TensorBoard: {Path.GetFullPath(tensorBoard)}");
+        }
         using var trainer = new Trainer(model, config, options, observer);
         byte[]? bestWeights = null;
         if (resumed is not null)
@@ -119,7 +129,7 @@ public static class TrainingRun
 
         var fit = trainer.Fit(data, resumed?.TrainerState, resumed?.History, bestWeights, Persist, ct);
 
-        var test = Evaluator.Evaluate(model, dataset.Test, data.Normalization, info.ClassNames, device, options.EvalBatchSize);
+        var (test, mistakes) = Evaluator.EvaluateWithMistakes(model, dataset.Test, data.Normalization, info.ClassNames, device, options.EvalBatchSize);
         var best = fit.BestEpoch ?? fit.History[^1];
         ModelFile.Save(modelPath, new ModelFileContents
         {
@@ -129,6 +139,9 @@ public static class TrainingRun
             Evaluation = test,
         });
         AtomicFile.WriteAllText(Path.Combine(outDir, EvaluationJson), Json.Serialize(test));
+        AtomicFile.WriteAllText(Path.Combine(outDir, MistakeSet.FileName), Json.Serialize(mistakes));
+        var pictures = RunPlots.WriteAll(outDir, fit.History, fit.BestEpoch?.Epoch, test, mistakes, info.ClassNames);
+        log.WriteLine($"Pictures: {string.Join(", ", pictures.Select(p => p + ".png/.svg"))} in {outDir}");
         return new TrainOutcome(modelPath, fit, test, clock.Elapsed);
     }
 

@@ -1,5 +1,6 @@
 using Mnist.Core.Data;
 using Mnist.Core.Model;
+using Mnist.Core.Reporting;
 using Mnist.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,15 +11,25 @@ namespace Mnist.Core.Tuning;
 /// A trial on MNIST: the network <see cref="ModelBuilder.Configure"/> builds from the trial's
 /// hyperparameters, trained with early stopping up to the per-trial epoch cap on the study's
 /// share of the training data; the score is the best epoch's validation accuracy (or loss).
+/// With <paramref name="tensorBoardDir"/>, each trial logs its hyperparameters and epochs to
+/// TensorBoard under <c>trial_N</c> there.
 /// </summary>
-public sealed class MnistTrialObjective(TrainingData data, TrainingOptions options, StudyDefinition study, Device device, Func<ITrainingObserver?>? progress = null) : ITrialObjective
+public sealed class MnistTrialObjective(TrainingData data, TrainingOptions options, StudyDefinition study, Device device,
+    Func<ITrainingObserver?>? progress = null, string? tensorBoardDir = null) : ITrialObjective
 {
     public TrialOutcome Run(TrialContext context)
     {
         var config = ModelBuilder.Configure(new HyperParameters(context.Trial.Hyperparameters));
         using var model = ModelBuilder.Build(config, options.Seed);
         model.to(device);
-        using var trainer = new Trainer(model, config, options, progress?.Invoke());
+        var observer = progress?.Invoke();
+        if (tensorBoardDir is not null)
+        {
+            var log = new TensorBoardLog(TensorBoardLog.TrialDir(tensorBoardDir, context.Trial.Id));
+            log.Hyperparameters(context.Trial, study.Space);
+            observer = new TensorBoardObserver(log, observer);
+        }
+        using var trainer = new Trainer(model, config, options, observer);
         var fit = trainer.Fit(data, onEpoch: c => context.ReportEpoch(c.Record), ct: context.Cancellation);
         var best = fit.History.Aggregate((a, b) => study.Better(study.ScoreOf(b), study.ScoreOf(a)) ? b : a);
         return new TrialOutcome(study.ScoreOf(best), best.Epoch);

@@ -4,6 +4,7 @@ using System.Text;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
+using Mnist.Core.Reporting;
 using Mnist.Core.Training;
 
 namespace Mnist.Core.Tuning;
@@ -47,6 +48,9 @@ public sealed record PipelineRequest
 
     /// <summary>Also train the seed's final model under the same final budget, for comparison.</summary>
     public bool CompareWithSeed { get; init; }
+
+    /// <summary>Where to write TensorBoard event files: search/ (trial_N inside), final/ and seed-baseline/; null for none.</summary>
+    public string? TensorBoardDir { get; init; }
 }
 
 /// <summary>How the job went, written to pipeline.json and pipeline.md.</summary>
@@ -72,7 +76,8 @@ public sealed record PipelineSummary(
 /// <summary>
 /// <c>mnist pipeline</c>, the seed's whole job: search, retrain the best configuration on all the
 /// training data with early stopping, evaluate on the test set, save the model file and a
-/// summary. Run again after an interruption, it resumes each phase where it stopped.
+/// summary, and write report.html (the study's and the final run's numbers and pictures). Run
+/// again after an interruption, it resumes each phase where it stopped.
 /// </summary>
 public static class PipelineRun
 {
@@ -98,6 +103,7 @@ public static class PipelineRun
             TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit },
             Threads = request.Threads,
             Device = request.Device,
+            TensorBoardDir = request.TensorBoardDir is { } tb ? Path.Combine(tb, "search") : null,
         }, tunerObserver, progress, log, ct).ConfigureAwait(false);
         var searchSeconds = search.Elapsed.TotalSeconds;
         var config = report.BestConfig ?? throw new InvalidOperationException($"{outDir}: the search completed no trial, so there is no configuration to train.");
@@ -122,6 +128,8 @@ public static class PipelineRun
             total.Elapsed.TotalSeconds, final.ModelPath);
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.json"), Json.Serialize(summary));
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.md"), ToMarkdown(summary));
+        var page = await RunReport.WriteAsync(new ReportRequest { Dir = outDir, DataDir = request.DataDir, Threads = request.Threads, Device = request.Device }, log, ct).ConfigureAwait(false);
+        log.WriteLine($"Report: {page.Path}");
         return summary;
     }
 
@@ -135,6 +143,7 @@ public static class PipelineRun
             Resume = File.Exists(Path.Combine(dir, ModelFile.CheckpointFileName)),
             Threads = request.Threads,
             Device = request.Device,
+            TensorBoardDir = request.TensorBoardDir is { } tb ? Path.Combine(tb, Path.GetFileName(dir)) : null,
         }, progress, log, ct);
 
     public static string ToMarkdown(PipelineSummary s)

@@ -14,8 +14,14 @@ public sealed record StudyReport(
 {
     public static StudyReport From(IStudyStore store)
     {
-        var d = store.Definition;
-        var trials = store.Trials();
+        ArgumentNullException.ThrowIfNull(store);
+        return From(store.Definition, store.Trials());
+    }
+
+    public static StudyReport From(StudyDefinition d, IReadOnlyList<TrialRecord> trials)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        ArgumentNullException.ThrowIfNull(trials);
         var completed = trials.Where(t => t.Status == TrialStatus.Completed && t.Score is not null)
             .OrderBy(t => d.LossOf(t.Score!.Value)).ThenBy(t => t.Id).ToList();
         var sorted = completed.Concat(trials.Where(t => !completed.Contains(t)).OrderBy(t => t.Id)).ToList();

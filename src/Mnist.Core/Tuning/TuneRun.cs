@@ -1,6 +1,7 @@
 using Mnist.Core.Data;
 using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
+using Mnist.Core.Reporting;
 using Mnist.Core.Training;
 
 namespace Mnist.Core.Tuning;
@@ -23,10 +24,16 @@ public sealed record TuneRequest
     public string Device { get; init; } = "cpu";
     public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Where to write TensorBoard event files (per trial: hyperparameters and epochs; per study: scores); null for none.</summary>
+    public string? TensorBoardDir { get; init; }
+
     public string StudyPath => SqliteStudyStore.FileFor(OutDir, Study);
 }
 
-/// <summary><c>mnist tune</c>: Bayesian (or random) search of the seed's space on MNIST, persistent and resumable.</summary>
+/// <summary>
+/// <c>mnist tune</c>: Bayesian (or random) search of the seed's space on MNIST, persistent and
+/// resumable. After every trial the study's pictures (<see cref="StudyPlots"/>) are redrawn beside its database.
+/// </summary>
 public static class TuneRun
 {
     public static IOracle CreateOracle(string name, SearchSpace space, int initialPoints, AcquisitionKind acquisition) => name.ToLowerInvariant() switch
@@ -55,7 +62,15 @@ public static class TuneRun
         log.WriteLine($"Study {store.Path}: {done} of {request.Trials} trials done; oracle {oracle.Name}; each trial up to {request.TrialOptions.Epochs} epochs on {request.TrialOptions.DataFraction:P0} of the training data.");
 
         using var data = TrainingData.Create(dataset.Train, request.TrialOptions, info.ClassNames.Count, device);
-        var objective = new MnistTrialObjective(data, request.TrialOptions, store.Definition, device, trialProgress);
+        TensorBoardLog? tensorBoard = null;
+        if (request.TensorBoardDir is { } tbDir)
+        {
+            tensorBoard = new TensorBoardLog(tbDir);
+            log.WriteLine($"TensorBoard: {tensorBoard.LogDir} (trials in trial_N)");
+        }
+        var objective = new MnistTrialObjective(data, request.TrialOptions, store.Definition, device, trialProgress, tensorBoard?.LogDir);
+        var studyDir = Path.GetDirectoryName(store.Path)!;
+        observer = new StudyReporting(store, studyDir, tensorBoard, observer);
         var tuner = new Tuner(store, oracle, space, objective, new TunerOptions
         {
             MaxTrials = request.Trials,
@@ -63,7 +78,29 @@ public static class TuneRun
             StaleAfter = request.StaleAfter,
         }, observer);
         await Task.Run(() => tuner.Run(ct), ct).ConfigureAwait(false);
+        var pictures = StudyPlots.Write(studyDir, store.Definition, store.Trials());
+        log.WriteLine($"Pictures: {string.Join(", ", pictures.Select(p => p + ".png/.svg"))} in {studyDir}");
         return StudyReport.From(store);
+    }
+
+    /// <summary>After each trial: its score to TensorBoard, and the study's pictures redrawn.</summary>
+    private sealed class StudyReporting(IStudyStore store, string dir, TensorBoardLog? tensorBoard, ITunerObserver? inner) : ITunerObserver
+    {
+        public void OnTrialStart(TrialRecord trial) => inner?.OnTrialStart(trial);
+
+        public void OnTrialEnd(TrialRecord trial, TrialOutcome? outcome, string? error, TimeSpan elapsed)
+        {
+            inner?.OnTrialEnd(trial, outcome, error, elapsed);
+            var definition = store.Definition;
+            var trials = store.Trials();
+            if (tensorBoard is not null && outcome is not null)
+            {
+                var best = trials.Where(t => t.Status == TrialStatus.Completed && t.Score is not null)
+                    .Select(t => t.Score!.Value).Aggregate(outcome.Score, (a, b) => definition.Better(b, a) ? b : a);
+                tensorBoard.Trial(trial.Id, outcome.Score, best);
+            }
+            StudyPlots.Write(dir, definition, trials);
+        }
     }
 
     /// <summary><c>mnist study show</c>.</summary>

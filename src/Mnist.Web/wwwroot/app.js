@@ -319,6 +319,7 @@
         for (const row of probabilities.children) row.querySelector('.label').textContent = classNames[Number(row.dataset.digit)];
       }
       renderCard(card);
+      loadPictures();
     } catch (err) {
       $('model-line').textContent = 'The model card could not be loaded: ' + err.message;
     }
@@ -361,6 +362,19 @@
     $('history').innerHTML = h.length
       ? chart('loss', h, [['loss', '#94a3b8'], ['val_loss', '#2563eb']]) + chart('accuracy', h, [['accuracy', '#94a3b8'], ['val_accuracy', '#2563eb']])
       : '<p class="muted">No history in this model file.</p>';
+  }
+
+  // The run's pictures (drawn by the trainer with ScottPlot), from the model's run folder. Where one
+  // is there, it replaces the table or chart drawn here from the model card; where it is absent
+  // (404), the page keeps those.
+  function loadPictures() {
+    for (const [name, fallback] of [['curves', 'history-block'], ['confusion', 'confusion-block'], ['mistakes', null]]) {
+      const figure = $('plot-' + name);
+      const img = figure.querySelector('img');
+      img.onload = () => { figure.hidden = false; if (fallback) $(fallback).hidden = true; };
+      img.onerror = () => { figure.hidden = true; };
+      img.src = '/api/model/plots/' + name + '.svg';
+    }
   }
 
   function chart(title, history, series) {

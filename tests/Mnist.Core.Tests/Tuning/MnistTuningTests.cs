@@ -1,4 +1,6 @@
 using Mnist.Core.Model;
+using Mnist.Core.Reporting;
+using Mnist.Core.Tests.Reporting;
 using Mnist.Core.Tuning;
 using Mnist.Testing;
 
@@ -18,6 +20,7 @@ public sealed class MnistTuningTests
             Trials = 2,
             InitialPoints = 1,
             TrialOptions = new Core.Training.TrainingOptions { Epochs = 2, TrainLimit = 1500, Seed = 1 },
+            TensorBoardDir = Path.Combine(dir.Path, "tb"),
         };
 
         var report = await TuneRun.RunAsync(request);
@@ -28,6 +31,17 @@ public sealed class MnistTuningTests
         Assert.All(store.Trials(), t => Assert.Equal(2, store.Epochs(t.Id).Count));
         Assert.NotNull(report.BestConfig);
         Assert.Equal(report.BestConfig!.Dense.Count, (int)report.Best.Hyperparameters["dense_layers"]);
+
+        Assert.True(PlotFiles.Exists(dir.Path, "tiny_history"));
+        Assert.True(PlotFiles.Exists(dir.Path, "tiny_params"));
+        var study = TfRecords.ReadAll(Path.Combine(dir.Path, "tb"));
+        Assert.True(TfRecords.Contains(study, "study/score") && TfRecords.Contains(study, "study/best_score"));
+        foreach (var t in store.Trials())
+        {
+            var trial = TfRecords.ReadAll(Path.Combine(dir.Path, "tb", $"trial_{t.Id}"));
+            Assert.True(TfRecords.Contains(trial, "hparams/learning_rate"), $"trial {t.Id}");
+            Assert.True(TfRecords.Contains(trial, "val_accuracy"), $"trial {t.Id}");
+        }
     }
 
     [Fact]
@@ -41,6 +55,7 @@ public sealed class MnistTuningTests
             Preset = new PipelinePreset("tiny", 2, 1, 1, 1.0, 1),
             TrainLimit = 1500,
             CompareWithSeed = true,
+            TensorBoardDir = Path.Combine(dir.Path, "tb"),
         };
 
         var summary = await PipelineRun.RunAsync(request);
@@ -53,5 +68,17 @@ public sealed class MnistTuningTests
         Assert.NotNull(summary.SeedTestAccuracy);
         var manifest = ModelFile.Read(summary.ModelPath).Manifest;
         Assert.True(manifest.Hyperparameters.Equivalent(summary.FinalConfig));
+
+        foreach (var name in RunPlots.Names) Assert.True(PlotFiles.Exists(Path.Combine(dir.Path, "final"), name), name);
+        Assert.True(PlotFiles.Exists(dir.Path, "study_history") && PlotFiles.Exists(dir.Path, "study_params"));
+        var html = File.ReadAllText(Path.Combine(dir.Path, RunReport.FileName));
+        Assert.Contains("<h2>Pipeline</h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Run <code>final</code></h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Run <code>seed-baseline</code></h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Study <code>study</code></h2>", html, StringComparison.Ordinal);
+        foreach (var sub in new[] { "search", "search/trial_0", "final", "seed-baseline" })
+        {
+            Assert.True(TfRecords.Contains(TfRecords.ReadAll(Path.Combine(dir.Path, "tb", sub)), sub == "search" ? "study/score" : "val_loss"), sub);
+        }
     }
 }

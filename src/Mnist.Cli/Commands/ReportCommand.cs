@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Mnist.Core.Reporting;
+
+namespace Mnist.Cli.Commands;
+
+/// <summary><c>mnist report</c>: one self-contained HTML page of a run, a study or a pipeline, with its pictures.</summary>
+internal static class ReportCommand
+{
+    private static readonly Option<string> Run = new("--run", "--model")
+    {
+        Description = "A run folder (holding model.ckpt; --model is the same option, as in evaluate), or the --out folder of tune or pipeline. The page is written there as report.html.",
+        Required = true,
+    };
+    private static readonly Option<string?> DataDir = CommonOptions.DataDir();
+    private static readonly Option<int?> Threads = CommonOptions.Threads();
+    private static readonly Option<string> Device = CommonOptions.Device();
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("report", "Write RUN/report.html: numbers, pictures (drawn first where missing) and hyperparameters of a run, study or pipeline.")
+        {
+            Run, DataDir, Threads, Device,
+        };
+        command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, context.Cancellation);
+            var outcome = await RunReport.WriteAsync(ToRequest(parse), context.Error, linked.Token).ConfigureAwait(false);
+            foreach (var drawn in outcome.Drawn) context.Output.WriteLine($"Drew {drawn}.png and .svg");
+            context.Output.WriteLine($"Report: {outcome.Path} ({outcome.Runs.Count} run(s), {outcome.Studies.Count} study(ies))");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    public static ReportRequest ToRequest(ParseResult parse) => new()
+    {
+        Dir = parse.GetRequiredValue(Run),
+        DataDir = parse.GetValue(DataDir),
+        Threads = parse.GetValue(Threads),
+        Device = parse.GetValue(Device)!,
+    };
+}
