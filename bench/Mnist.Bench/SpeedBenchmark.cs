@@ -118,7 +118,10 @@ public static class SpeedBenchmark
     public static SpeedResult Run(Dataset data, string dataDir, SpeedBudget budget, int seed, bool quick, TextWriter log, Func<string, (double Rps, double P50, double P99, long Errors)?>? http = null)
     {
         var machine = Machine.Detect();
-        log.WriteLine($"Machine: {machine.Describe()}; libtorch threads: {get_num_threads()}");
+        // The HTTP part's app sets libtorch to its own serving threads, so the training and
+        // inference threads are read here, at the start.
+        var threads = get_num_threads();
+        log.WriteLine($"Machine: {machine.Describe()}; libtorch threads: {threads}");
 
         var (ours, prepSeconds, augmentSeconds, stepSeconds) = OursTraining(data, budget.TrainImages, augment: true, seed);
         log.WriteLine($"training, ours, augmentation on: {ours:0} images/s");
@@ -164,7 +167,7 @@ public static class SpeedBenchmark
         {
             Machine = machine.Describe(),
             Quick = quick,
-            Threads = get_num_threads(),
+            Threads = threads,
             TrainImgPerS = ours,
             TrainImgPerSNoAugment = oursNoAugment,
             PlainLoopImgPerS = plain,

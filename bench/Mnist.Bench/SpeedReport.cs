@@ -13,7 +13,7 @@ public static class SpeedReport
     {
         static string F(double? v, string format) => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "not reached";
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {r.Machine}; libtorch threads {r.Threads}{(r.Quick ? "; **--quick budget**" : "")}. Command: `{command}`.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {r.Machine}; libtorch threads {r.Threads} (the web app serves with 1, as `mnist serve` does){(r.Quick ? "; **--quick budget**" : "")}. Command: `{command}`.");
         sb.AppendLine();
         sb.AppendLine("| measure | result | goal |");
         sb.AppendLine("|---|---|---|");
