@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Mnist.Core.Data;
@@ -32,33 +31,12 @@ public static class EngineComparison
         var inputs = Inputs(test, 1000);
         SpeedBenchmark.WarmUp(() => torch.Predict(inputs[0]));
         SpeedBenchmark.WarmUp(() => onnx.Predict(inputs[0]));
-        var torchLatencies = new double[latencyRuns];
-        var onnxLatencies = new double[latencyRuns];
-        for (var i = 0; i < latencyRuns; i++)
-        {
-            var input = inputs[i % inputs.Length];
-            var t0 = Stopwatch.GetTimestamp();
-            torch.Predict(input);
-            torchLatencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            t0 = Stopwatch.GetTimestamp();
-            onnx.Predict(input);
-            onnxLatencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
+        var latencies = SpeedBenchmark.TimeInTurn(latencyRuns, i => torch.Predict(inputs[i % inputs.Length]), i => onnx.Predict(inputs[i % inputs.Length]));
 
         torch.Predict(inputs);
         onnx.Predict(inputs);
-        var torchBatch = new double[batchRuns];
-        var onnxBatch = new double[batchRuns];
-        for (var i = 0; i < batchRuns; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            torch.Predict(inputs);
-            torchBatch[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            t0 = Stopwatch.GetTimestamp();
-            onnx.Predict(inputs);
-            onnxBatch[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        }
-        return (Summarise(torchLatencies, torchBatch, inputs.Length), Summarise(onnxLatencies, onnxBatch, inputs.Length));
+        var batches = SpeedBenchmark.TimeInTurn(batchRuns, _ => torch.Predict(inputs), _ => onnx.Predict(inputs));
+        return (Summarise(latencies[0], batches[0], inputs.Length), Summarise(latencies[1], batches[1], inputs.Length));
     }
 
     /// <summary>Both engines on the first <paramref name="count"/> test images, in batches of 1000.</summary>
@@ -107,11 +85,11 @@ public static class EngineComparison
     private static float[][] Inputs(LabeledImages test, int count) =>
         Enumerable.Range(0, count).Select(i => test.Image(i % test.Count).ToArray().Select(b => b / 255f).ToArray()).ToArray();
 
-    private static EngineTimes Summarise(double[] latencies, double[] batchSeconds, int batch)
+    private static EngineTimes Summarise(double[] latencySeconds, double[] batchSeconds, int batch)
     {
-        Array.Sort(latencies);
-        Array.Sort(batchSeconds);
-        return new EngineTimes(SpeedBenchmark.Percentile(latencies, 0.5), SpeedBenchmark.Percentile(latencies, 0.99), batch / batchSeconds[batchSeconds.Length / 2]);
+        var latencies = SpeedBenchmark.Milliseconds(latencySeconds);
+        var batches = batchSeconds.Order().ToArray();
+        return new EngineTimes(SpeedBenchmark.Percentile(latencies, 0.5), SpeedBenchmark.Percentile(latencies, 0.99), batch / batches[batches.Length / 2]);
     }
 
     /// <summary>Both engines loaded from one model file, ONNX Runtime with libtorch's thread count.</summary>

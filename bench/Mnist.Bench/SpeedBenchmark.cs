@@ -145,7 +145,7 @@ public static class SpeedBenchmark
         log.WriteLine($"training, the same loop in this process (with our malloc settings): {plainTuned:0} images/s");
 
         using var dir = new Mnist.Testing.TempDir();
-        var modelPath = SaveUntrainedSeedModel(dir.File("model.ckpt"));
+        var modelPath = Mnist.Testing.SeedModelFile.SaveUntrained(dir.File("model.ckpt"), seed: 1);
         var (p50, p99, imageP50, preprocessP50, batchRate, onnx) = Inference(modelPath, data.Test, budget);
         log.WriteLine($"inference: single image p50 {p50:0.000} ms, p99 {p99:0.000} ms; PNG to answer p50 {imageP50:0.000} ms (decoding and preprocessing {preprocessP50:0.000} ms); batch 1000: {batchRate:0} images/s");
         log.WriteLine($"inference, ONNX Runtime {EngineComparison.OnnxRuntimeVersion} (same model exported to ONNX, timed in turn with TorchSharp): single image p50 {onnx.P50Ms:0.000} ms, p99 {onnx.P99Ms:0.000} ms; batch 1000: {onnx.Batch1000ImgPerS:0} images/s");
@@ -346,25 +346,6 @@ public static class SpeedBenchmark
         nn.Linear(3136, 256), nn.SELU(), nn.Dropout(0.2), nn.BatchNorm1d(256, 1e-3),
         nn.Linear(256, 10), nn.LogSoftmax(1));
 
-    private static string SaveUntrainedSeedModel(string path)
-    {
-        torch.manual_seed(1);
-        using var model = ModelBuilder.Build(ModelConfig.Seed);
-        ModelFile.Save(path, new ModelFileContents
-        {
-            Manifest = new ModelManifest
-            {
-                Dataset = DatasetInfo.Mnist.Name,
-                ClassNames = DatasetInfo.Mnist.ClassNames,
-                Hyperparameters = ModelConfig.Seed,
-                Normalization = Normalization.UnitRange,
-                DataChecksums = new Dictionary<string, string>(),
-            },
-            Weights = ModelFile.SerializeWeights(model),
-        });
-        return path;
-    }
-
     /// <summary>
     /// Inference on TorchSharp and, timed in turn with it, on ONNX Runtime (the same model
     /// exported to ONNX, the same threads: see <see cref="EngineComparison"/>); then a PNG of a
@@ -378,23 +359,10 @@ public static class SpeedBenchmark
         var (torchTimes, onnxTimes) = EngineComparison.Time(predictor, onnx, test, budget.LatencyRuns, budget.BatchRuns);
 
         var png = Mnist.Testing.DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100); // what the page sends
-        var imageLatencies = new double[Math.Max(20, budget.LatencyRuns / 4)];
+        var runs = Math.Max(20, budget.LatencyRuns / 4);
         WarmUp(() => predictor.PredictImage(png));
-        for (var i = 0; i < imageLatencies.Length; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            predictor.PredictImage(png);
-            imageLatencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        Array.Sort(imageLatencies);
-        var preprocessLatencies = new double[imageLatencies.Length];
-        for (var i = 0; i < preprocessLatencies.Length; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            ImagePreprocessor.FromEncoded(png);
-            preprocessLatencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        Array.Sort(preprocessLatencies);
+        var imageLatencies = Milliseconds(TimeInTurn(runs, _ => predictor.PredictImage(png))[0]);
+        var preprocessLatencies = Milliseconds(TimeInTurn(runs, _ => ImagePreprocessor.FromEncoded(png))[0]);
         return (torchTimes.P50Ms, torchTimes.P99Ms, Percentile(imageLatencies, 0.5), Percentile(preprocessLatencies, 0.5), torchTimes.Batch1000ImgPerS, onnxTimes);
     }
 
@@ -438,6 +406,30 @@ public static class SpeedBenchmark
         var clock = Stopwatch.StartNew();
         for (var calls = 0; calls < 200 || clock.Elapsed.TotalSeconds < 1; calls++) operation();
     }
+
+    /// <summary>
+    /// Times each operation <paramref name="runs"/> times (it is given the run's index), taking
+    /// them in turn call by call, so that a noisy neighbour on the machine slows all alike: the
+    /// seconds of every call, per operation.
+    /// </summary>
+    public static double[][] TimeInTurn(int runs, params Action<int>[] operations)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        var seconds = operations.Select(_ => new double[runs]).ToArray();
+        for (var i = 0; i < runs; i++)
+        {
+            for (var k = 0; k < operations.Length; k++)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                operations[k](i);
+                seconds[k][i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            }
+        }
+        return seconds;
+    }
+
+    /// <summary>Seconds as milliseconds, sorted (for <see cref="Percentile"/>).</summary>
+    public static double[] Milliseconds(double[] seconds) => seconds.Select(s => s * 1000).Order().ToArray();
 
     public static double Percentile(double[] sorted, double q) =>
         sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];

@@ -7,7 +7,8 @@ namespace Mnist.Core.Data;
 /// </summary>
 public static class DataLocator
 {
-    public const string EnvironmentVariable = "MNIST_DATA_DIR";
+    /// <summary>MNIST's variable, <c>MNIST_DATA_DIR</c> (each dataset has its own: <see cref="DatasetInfo.EnvironmentVariable"/>).</summary>
+    public static string EnvironmentVariable => DatasetInfo.Mnist.EnvironmentVariable;
 
     public static string Resolve(string? explicitDir, DatasetInfo dataset, Func<string, string?>? getEnv = null)
     {

@@ -57,8 +57,9 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "--threads must be at least 1");
         var path = ModelFile.ResolvePath(modelOrRunDir);
-        var contents = ModelFile.Read(path);
-        var onnx = OnnxExporter.FromModelFile(path).ToByteArray();
+        var (network, contents) = ModelFile.LoadModel(path); // the file is read once, for the graph and the manifest
+        byte[] onnx;
+        using (network) onnx = OnnxExporter.Build(network, contents.Manifest, path).ToByteArray();
         return new OnnxRuntimeEngine(onnx, contents, path, threads);
     }
 

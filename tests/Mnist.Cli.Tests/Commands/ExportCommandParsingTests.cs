@@ -41,21 +41,7 @@ public sealed class ExportCommandParsingTests
     public async Task Given_a_model_file_When_export_runs_Then_it_writes_an_onnx_file_and_says_what_it_holds()
     {
         using var dir = new TempDir();
-        using (var model = ModelBuilder.Build(ModelConfig.Seed, seed: 3))
-        {
-            ModelFile.Save(dir.File(ModelFile.DefaultFileName), new ModelFileContents
-            {
-                Manifest = new ModelManifest
-                {
-                    Dataset = DatasetInfo.Mnist.Name,
-                    ClassNames = DatasetInfo.Mnist.ClassNames,
-                    Hyperparameters = ModelConfig.Seed,
-                    Normalization = Normalization.UnitRange,
-                    DataChecksums = new Dictionary<string, string>(),
-                },
-                Weights = ModelFile.SerializeWeights(model),
-            });
-        }
+        SeedModelFile.SaveUntrained(dir.File(ModelFile.DefaultFileName), seed: 3);
         var onnx = dir.File("out/model.onnx");
 
         var (code, output, error) = await CommandRunTests.Run("export", "--model", dir.Path, "--format", "onnx", "--out", onnx);

@@ -185,14 +185,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
             ("flatten", nn.Flatten()),
             ("dense_1", nn.Linear(4 * 28 * 28, 10)),
             ("dense_1_log_softmax", nn.LogSoftmax(1)));
-        var manifest = new ModelManifest
-        {
-            Dataset = DatasetInfo.Mnist.Name,
-            ClassNames = DatasetInfo.Mnist.ClassNames,
-            Hyperparameters = ModelConfig.Seed,
-            Normalization = Normalization.UnitRange,
-            DataChecksums = new Dictionary<string, string>(),
-        };
+        var manifest = SeedModelFile.Manifest();
 
         var error = Assert.Throws<OnnxExportException>(() => OnnxExporter.Build(network, manifest));
 
@@ -204,14 +197,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
     public void Given_a_network_that_does_not_end_in_log_softmax_When_exported_Then_the_error_names_the_last_layer()
     {
         using var network = nn.Sequential(("flatten", nn.Flatten()), ("dense_1", nn.Linear(784, 10)));
-        var manifest = new ModelManifest
-        {
-            Dataset = DatasetInfo.Mnist.Name,
-            ClassNames = DatasetInfo.Mnist.ClassNames,
-            Hyperparameters = ModelConfig.Seed,
-            Normalization = Normalization.UnitRange,
-            DataChecksums = new Dictionary<string, string>(),
-        };
+        var manifest = SeedModelFile.Manifest();
 
         var error = Assert.Throws<OnnxExportException>(() => OnnxExporter.Build(network, manifest));
 
