@@ -22,6 +22,20 @@ internal static class CommonOptions
         Required = true,
     };
 
+    private const string PrunerHelp = "asha (successive halving, Optuna's semantics: rungs after 1/9, 1/3, 1, 3, 9 epochs' worth of images, a trial goes on only in the top third of its rung) or none.";
+
+    public static Option<string> Pruner(string defaultValue) => new Option<string>("--pruner")
+    {
+        Description = PrunerHelp,
+        DefaultValueFactory = _ => defaultValue,
+    }.AcceptOnlyFromAmong(Core.Tuning.Pruners.Asha, Core.Tuning.Pruners.None);
+
+    /// <summary>The pruner, or null for the preset's own.</summary>
+    public static Option<string?> PrunerOrPreset() => new Option<string?>("--pruner")
+    {
+        Description = PrunerHelp + " Default: the preset's (asha for seed, none for quick).",
+    }.AcceptOnlyFromAmong(Core.Tuning.Pruners.Asha, Core.Tuning.Pruners.None);
+
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of tables." };
 
     public static Option<int?> Threads() => new("--threads")

@@ -16,6 +16,7 @@ internal static class PipelineCommand
         DefaultValueFactory = _ => "quick",
     }.AcceptOnlyFromAmong("quick", "seed");
     private static readonly Option<string> Oracle = new Option<string>("--oracle") { Description = "bayes or random.", DefaultValueFactory = _ => "bayes" }.AcceptOnlyFromAmong("bayes", "random");
+    private static readonly Option<string?> Pruner = CommonOptions.PrunerOrPreset();
     private static readonly Option<bool> CompareSeed = new("--compare-seed") { Description = "Also train the seed's final model under the same final budget and report both." };
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick experiments)." };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => 42 };
@@ -27,7 +28,7 @@ internal static class PipelineCommand
     {
         var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
         {
-            DataDir, DatasetName, Out, Preset, Oracle, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Preset, Oracle, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -49,6 +50,7 @@ internal static class PipelineCommand
         Dataset = parse.GetValue(DatasetName)!,
         Preset = PipelinePreset.ByName(parse.GetValue(Preset)!),
         Oracle = parse.GetValue(Oracle)!,
+        Pruner = parse.GetValue(Pruner),
         CompareWithSeed = parse.GetValue(CompareSeed),
         TrainLimit = parse.GetValue(TrainLimit),
         Seed = parse.GetValue(Seed),

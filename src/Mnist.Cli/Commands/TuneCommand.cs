@@ -18,6 +18,7 @@ internal static class TuneCommand
     private static readonly Option<int> Initial = new("--initial") { Description = "Random trials before the Gaussian process guides the search.", DefaultValueFactory = _ => 5 };
     private static readonly Option<string> Acquisition = new Option<string>("--acquisition") { Description = "ucb (beta 2.6, as KerasTuner) or ei (expected improvement).", DefaultValueFactory = _ => "ucb" }.AcceptOnlyFromAmong("ucb", "ei");
     private static readonly Option<string> Objective = new Option<string>("--objective") { Description = "val_accuracy (maximised) or val_loss (minimised), of each trial's best epoch.", DefaultValueFactory = _ => "val_accuracy" }.AcceptOnlyFromAmong("val_accuracy", "val_loss");
+    private static readonly Option<string> Pruner = CommonOptions.Pruner(Pruners.None);
     private static readonly Option<int> MaxEpochs = new("--max-epochs") { Description = "Per-trial epoch cap (early stopping, patience 5, may end sooner).", DefaultValueFactory = _ => 10 };
     private static readonly Option<double> DataFraction = new("--data-fraction") { Description = "Stratified share of the training images each trial trains on.", DefaultValueFactory = _ => 1.0 };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => 42 };
@@ -29,7 +30,7 @@ internal static class TuneCommand
     {
         var command = new Command("tune", "Search the seed's hyperparameter space with Bayesian optimisation.")
         {
-            DataDir, DatasetName, Out, Study, Trials, Oracle, Initial, Acquisition, Objective, MaxEpochs, DataFraction, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Study, Trials, Oracle, Initial, Acquisition, Objective, Pruner, MaxEpochs, DataFraction, Seed, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -53,6 +54,7 @@ internal static class TuneCommand
         InitialPoints = parse.GetValue(Initial),
         Acquisition = parse.GetValue(Acquisition) == "ei" ? AcquisitionKind.Ei : AcquisitionKind.Ucb,
         Objective = parse.GetValue(Objective) == "val_loss" ? TuningObjective.ValLoss : TuningObjective.ValAccuracy,
+        Pruner = parse.GetValue(Pruner)!,
         TrialOptions = new TrainingOptions { Dataset = parse.GetValue(DatasetName)!, Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed) },
         Threads = parse.GetValue(Threads),
         Device = parse.GetValue(Device)!,
@@ -86,7 +88,24 @@ internal sealed class TunerProgress(TextWriter output, SearchSpace space) : ITun
         output.WriteLine($"Trial {trial.Id}{(trial.Attempts > 1 ? $" (attempt {trial.Attempts})" : "")}: {space.Format(trial.Hyperparameters)}");
 
     public void OnTrialEnd(TrialRecord trial, TrialOutcome? outcome, string? error, TimeSpan elapsed) =>
-        output.WriteLine(outcome is not null
-            ? string.Create(CultureInfo.InvariantCulture, $"Trial {trial.Id} done: score {outcome.Score:0.0000} at epoch {outcome.BestEpoch} in {elapsed.TotalSeconds:0}s")
-            : $"Trial {trial.Id} failed after {elapsed.TotalSeconds:0}s: {error}");
+        output.WriteLine(outcome switch
+        {
+            { PrunedAtRung: { } rung } => string.Create(CultureInfo.InvariantCulture, $"Trial {trial.Id} pruned at rung {rung} after {outcome.Epochs:0.###} epochs: score there {outcome.Score:0.0000}, {elapsed.TotalSeconds:0}s"),
+            not null => string.Create(CultureInfo.InvariantCulture, $"Trial {trial.Id} done: score {outcome.Score:0.0000} at epoch {outcome.BestEpoch} ({outcome.Epochs:0.###} epochs) in {elapsed.TotalSeconds:0}s"),
+            null => $"Trial {trial.Id} failed after {elapsed.TotalSeconds:0}s: {error}",
+        });
+
+    public void OnTrialLost(TrialRecord trial, TimeSpan elapsed) =>
+        output.WriteLine($"Trial {trial.Id} was taken from this worker after {elapsed.TotalSeconds:0}s (its heartbeat went stale); another worker runs it.");
+
+    private DateTime _lastWait;
+
+    public void OnWaiting(int running)
+    {
+        if (DateTime.UtcNow - _lastWait < TimeSpan.FromMinutes(1)) return;
+        _lastWait = DateTime.UtcNow;
+        output.WriteLine($"No trial left to claim; waiting for {running} trial(s) of other workers (a stale one is taken over).");
+    }
+
+    public void OnWarning(string message) => output.WriteLine("Warning: " + message);
 }

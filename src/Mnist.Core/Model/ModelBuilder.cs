@@ -31,7 +31,9 @@ public static class ModelBuilder
     /// 64-512 units (step 64) with dropout 0.1-0.5 (step 0.1); Adam learning rate 1e-4-1e-2 on a
     /// log scale. Activations and the rest of the architecture are the seed's. Every dense
     /// layer's units and dropout are declared whether or not the layer is used, so the space
-    /// has a fixed 10 dimensions; the defaults are the seed's final model.
+    /// has a fixed 10 dimensions; those of layers 2 and 3 sit in conditional scopes on
+    /// dense_layers (KerasTuner's), so they count only where the layer exists. The defaults are
+    /// the seed's final model.
     /// </summary>
     public static ModelConfig Configure(HyperParameters hp)
     {
@@ -41,6 +43,8 @@ public static class ModelBuilder
         var dense = new List<DenseLayerConfig>();
         for (var i = 1; i <= MaxDenseLayers; i++)
         {
+            // Layer i exists when dense_layers >= i: its units and dropout live in that conditional scope.
+            using var scope = i == 1 ? null : hp.ConditionalScope("dense_layers", Enumerable.Range(i, MaxDenseLayers - i + 1).Select(n => (double)n).ToArray());
             var units = hp.Int($"dense_{i}_units", 64, 512, step: 64, defaultValue: 256);
             var dropout = hp.Float($"dense_{i}_dropout", 0.1, 0.5, step: 0.1, defaultValue: 0.2);
             if (i <= layers) dense.Add(new DenseLayerConfig(units, "selu", dropout));

@@ -35,7 +35,7 @@ public static class StudyPlots
 
     public static string MetricName(TuningObjective objective) => objective == TuningObjective.ValAccuracy ? "val_accuracy" : "val_loss";
 
-    /// <summary>Score per trial (completed ones), the best so far as a step line, failed trials marked.</summary>
+    /// <summary>Score per trial (completed ones), the best so far as a step line, pruned trials (their value at the rung where they stopped) and failed trials marked.</summary>
     public static void WriteHistory(string dir, StudyDefinition definition, IReadOnlyList<TrialRecord> trials)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -63,6 +63,13 @@ public static class StudyPlots
             running.MarkerSize = 0;
             running.LegendText = "best so far";
 
+            var pruned = trials.Where(t => t.Status == TrialStatus.Pruned && t.Score is { } v && double.IsFinite(v)).ToList();
+            if (pruned.Count > 0)
+            {
+                var marks = plot.Add.Markers(pruned.Select(t => (double)t.Id).ToArray(), pruned.Select(t => t.Score!.Value).ToArray(), MarkerShape.OpenTriangleDown, 9, Colors.Gray);
+                marks.LegendText = "pruned (value at its last rung)";
+            }
+
             var failed = trials.Where(t => t.Status == TrialStatus.Failed).ToList();
             if (failed.Count > 0)
             {
@@ -80,7 +87,7 @@ public static class StudyPlots
         PlotFiles.Save(plot, dir, HistoryName(definition.Name), 900, 450);
     }
 
-    /// <summary>One panel per hyperparameter: each completed trial's value against its score, the best trial marked.</summary>
+    /// <summary>One panel per hyperparameter: each completed trial's value against its score (pruned ones as grey triangles), the best trial marked.</summary>
     public static void WriteParams(string dir, StudyDefinition definition, IReadOnlyList<TrialRecord> trials)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -101,6 +108,11 @@ public static class StudyPlots
             var plot = multiplot.GetPlot(i);
             var withValue = done.Where(t => t.Hyperparameters.ContainsKey(p.Name)).ToList();
             double X(TrialRecord t) => Position(p, t.Hyperparameters[p.Name]);
+            var prunedHere = trials.Where(t => t.Status == TrialStatus.Pruned && t.Score is { } v && double.IsFinite(v) && t.Hyperparameters.ContainsKey(p.Name)).ToList();
+            if (prunedHere.Count > 0)
+            {
+                plot.Add.Markers(prunedHere.Select(X).ToArray(), prunedHere.Select(t => t.Score!.Value).ToArray(), MarkerShape.OpenTriangleDown, 7, Colors.Gray);
+            }
             if (withValue.Count > 0)
             {
                 var points = plot.Add.ScatterPoints(withValue.Select(X).ToArray(), withValue.Select(t => t.Score!.Value).ToArray(), Colors.RoyalBlue);

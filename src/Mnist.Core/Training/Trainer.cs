@@ -26,8 +26,22 @@ public sealed record EpochCheckpoint(
     byte[] Weights,
     Func<byte[]> OptimizerState);
 
-public sealed record FitResult(IReadOnlyList<EpochRecord> History, TrainerState State, byte[] BestWeights)
+/// <summary>
+/// Validation at given points of training, for a pruner: after <see cref="AtEpochs"/> epochs' worth of
+/// training images (fractions fall inside an epoch, between batches), <see cref="ShouldStop"/> gets
+/// the rung's index, the epochs trained and the validation loss and accuracy there, and says whether
+/// training stops (the trial is pruned).
+/// </summary>
+public sealed record IntermediateChecks(IReadOnlyList<double> AtEpochs, Func<int, double, double, double, bool> ShouldStop);
+
+/// <summary>Where a pruner stopped a training run: the rung and the epochs trained (fractional inside an epoch).</summary>
+public sealed record PrunedAt(int Rung, double Epochs, double ValLoss, double ValAccuracy);
+
+public sealed record FitResult(IReadOnlyList<EpochRecord> History, TrainerState State, byte[] BestWeights, PrunedAt? Pruned = null)
 {
+    /// <summary>Epochs trained: whole epochs, or where the pruner stopped inside one.</summary>
+    public double EpochsTrained => Pruned?.Epochs ?? History.Count;
+
     public EpochRecord? BestEpoch => History.FirstOrDefault(h => h.Epoch == State.BestEpoch);
 }
 
@@ -93,19 +107,28 @@ public sealed class Trainer : IDisposable
         IReadOnlyList<EpochRecord>? history = null,
         byte[]? bestWeights = null,
         Action<EpochCheckpoint>? onEpoch = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default,
+        IntermediateChecks? checks = null)
     {
         var state = start ?? TrainerState.Initial(Optimizer.LearningRate);
         var records = new List<EpochRecord>(history ?? []);
         SetLearningRate(state.LearningRate);
         var (batchSize, batches) = Batches(data.TrainCount);
+        var rungs = new RungCursor(checks, state.EpochsDone);
+        PrunedAt? pruned = null;
 
         for (var epoch = state.EpochsDone + 1; epoch <= _options.Epochs && !state.Stopped; epoch++)
         {
             ct.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
             _observer.OnEpochBegin(epoch, _options.Epochs, batches);
-            var (loss, accuracy) = TrainEpoch(data, epoch, batchSize, batches, ct);
+            var (loss, accuracy, prunedInside) = TrainEpoch(data, epoch, batchSize, batches, ct, rungs);
+            if (prunedInside is not null)
+            {
+                pruned = prunedInside;
+                _observer.OnInfo($"Pruned at rung {pruned.Rung} after {pruned.Epochs:0.###} epochs (val_loss {pruned.ValLoss:0.####}, val_accuracy {pruned.ValAccuracy:0.####}).");
+                break;
+            }
             var (valLoss, valAccuracy, _) = Evaluator.Run(_model, data.ValX, data.ValY, data.Normalization, _options.EvalBatchSize);
             var record = new EpochRecord(epoch, loss, accuracy, valLoss, valAccuracy, state.LearningRate, clock.Elapsed.TotalSeconds);
             records.Add(record);
@@ -116,6 +139,12 @@ public sealed class Trainer : IDisposable
             state = NextState(state, epoch, valLoss, improved);
             onEpoch?.Invoke(new EpochCheckpoint(record, improved, state, records, weights, Optimizer.SaveState));
             _observer.OnEpochEnd(record, improved, state);
+            if (rungs.Due(epoch) is { } rung && rungs.Decide(rung, epoch, valLoss, valAccuracy))
+            {
+                pruned = new PrunedAt(rung, epoch, valLoss, valAccuracy);
+                _observer.OnInfo($"Pruned at rung {rung} after {epoch} epochs (val_loss {valLoss:0.####}, val_accuracy {valAccuracy:0.####}).");
+                break;
+            }
             if (state.Stopped && state.EpochsDone < _options.Epochs)
             {
                 _observer.OnInfo($"Early stopping: no improvement of val_loss for {_options.Patience} epochs; restoring the weights of epoch {state.BestEpoch}.");
@@ -123,7 +152,28 @@ public sealed class Trainer : IDisposable
         }
 
         if (bestWeights is not null) ModelFile.LoadWeights(_model, bestWeights, "best weights");
-        return new FitResult(records, state, bestWeights ?? ModelFile.SerializeWeights(_model));
+        return new FitResult(records, state, bestWeights ?? ModelFile.SerializeWeights(_model), pruned);
+    }
+
+    /// <summary>The next rung to report at, and the decisions so far (several rungs may fall due at one point).</summary>
+    private sealed class RungCursor(IntermediateChecks? checks, int epochsDone)
+    {
+        private int _next = checks?.AtEpochs.TakeWhile(r => r <= epochsDone + 1e-9).Count() ?? 0;
+
+        /// <summary>The first rung not yet reported whose resource is reached at <paramref name="epochs"/>, or null.</summary>
+        public int? Due(double epochs) =>
+            checks is not null && _next < checks.AtEpochs.Count && checks.AtEpochs[_next] <= epochs + 1e-9 ? _next : null;
+
+        /// <summary>Reports at every rung due at <paramref name="epochs"/>; true when one of them says stop.</summary>
+        public bool Decide(int rung, double epochs, double valLoss, double valAccuracy)
+        {
+            for (var r = rung; Due(epochs) == r; r++)
+            {
+                _next = r + 1;
+                if (checks!.ShouldStop(r, epochs, valLoss, valAccuracy)) return true;
+            }
+            return false;
+        }
     }
 
     private TrainerState NextState(TrainerState state, int epoch, double valLoss, bool improved)
@@ -161,7 +211,8 @@ public sealed class Trainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(data);
         var (batchSize, batches) = Batches(data.TrainCount);
-        return TrainEpoch(data, epoch, batchSize, batches, ct);
+        var (loss, accuracy, _) = TrainEpoch(data, epoch, batchSize, batches, ct, new RungCursor(null, 0));
+        return (loss, accuracy);
     }
 
     private (long Size, int Count) Batches(long n)
@@ -170,7 +221,7 @@ public sealed class Trainer : IDisposable
         return (batchSize, (int)(n / batchSize) + (n % batchSize >= 2 ? 1 : 0)); // a last batch of one image would break BatchNorm
     }
 
-    private (double Loss, double Accuracy) TrainEpoch(TrainingData data, int epoch, long batchSize, int batches, CancellationToken ct)
+    private (double Loss, double Accuracy, PrunedAt? Pruned) TrainEpoch(TrainingData data, int epoch, long batchSize, int batches, CancellationToken ct, RungCursor rungs)
     {
         _model.train();
         torch.manual_seed((long)SeedFor(_options.Seed, epoch, 1)); // dropout
@@ -205,8 +256,15 @@ public sealed class Trainer : IDisposable
             correct += logProbs.argmax(1).eq(y).sum().item<long>();
             seen += len;
             _observer.OnBatchEnd(b + 1, batches, lossSum / seen, (double)correct / seen);
+            // A rung inside the epoch: validate here (the epoch's last batch leaves it to the epoch's own validation).
+            var epochs = epoch - 1 + (double)seen / data.TrainCount;
+            if (b < batches - 1 && rungs.Due(epochs) is { } rung)
+            {
+                var (valLoss, valAccuracy, _) = Evaluator.Run(_model, data.ValX, data.ValY, data.Normalization, _options.EvalBatchSize); // back in train mode after
+                if (rungs.Decide(rung, epochs, valLoss, valAccuracy)) return (lossSum / seen, (double)correct / seen, new PrunedAt(rung, epochs, valLoss, valAccuracy));
+            }
         }
-        return (lossSum / seen, (double)correct / seen);
+        return (lossSum / seen, (double)correct / seen, null);
     }
 
     private void SetLearningRate(double lr) => Optimizer.LearningRate = lr;

@@ -18,6 +18,18 @@ public abstract record HyperParameter(string Name)
     [JsonIgnore]
     public abstract double Default { get; }
 
+    /// <summary>
+    /// KerasTuner's conditional scopes: the parameter is active only when every condition holds
+    /// (its parent takes one of the listed values). An inactive parameter counts for nothing when
+    /// two configurations are compared, and the surrogate does not learn from it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<HyperParameterCondition>? Conditions { get; init; }
+
+    /// <summary>True when the values a trial's configuration is made of are discrete (an integer, a choice, a float with a step).</summary>
+    [JsonIgnore]
+    public virtual bool IsDiscrete => true;
+
     public abstract double ToUnit(double value);
 
     public abstract double FromUnit(double unit);
@@ -37,6 +49,13 @@ public abstract record HyperParameter(string Name)
     }
 
     protected static double Clamp01(double u) => double.IsNaN(u) ? 0.5 : Math.Clamp(u, 0.0, 1.0);
+}
+
+/// <summary>A condition of a conditional scope: the parameter <paramref name="Parent"/> takes one of <paramref name="Values"/>.</summary>
+public sealed record HyperParameterCondition(string Parent, IReadOnlyList<double> Values)
+{
+    public bool Holds(IReadOnlyDictionary<string, double> values) =>
+        values.TryGetValue(Parent, out var v) && Values.Any(x => Math.Abs(x - v) < 1e-9);
 }
 
 /// <summary>An integer from Min to Max in steps of Step, as equal buckets of [0, 1].</summary>
@@ -60,6 +79,8 @@ public sealed record IntParameter(string Name, int Min, int Max, int Step = 1, i
 public sealed record FloatParameter(string Name, double Min, double Max, bool Log = false, double? Step = null, double? DefaultValue = null) : HyperParameter(Name)
 {
     public override double Default => DefaultValue ?? Min;
+
+    public override bool IsDiscrete => Step is not null;
 
     public override double ToUnit(double value) => Log
         ? Clamp01((Math.Log(value) - Math.Log(Min)) / (Math.Log(Max) - Math.Log(Min)))
@@ -99,6 +120,7 @@ public sealed class HyperParameters
 {
     private readonly IReadOnlyDictionary<string, double>? _values;
     private readonly List<HyperParameter> _declared = [];
+    private readonly List<HyperParameterCondition> _scopes = [];
 
     /// <summary>Records the space; every call returns the parameter's default.</summary>
     public HyperParameters() { }
@@ -120,9 +142,30 @@ public sealed class HyperParameters
         return p.Values[(int)Get(p)];
     }
 
+    /// <summary>
+    /// KerasTuner's <c>hp.conditional_scope(parent, values)</c>: the hyperparameters declared until
+    /// the scope is disposed are active only when <paramref name="parent"/> (declared before) takes
+    /// one of <paramref name="values"/>. Scopes nest.
+    /// </summary>
+    public IDisposable ConditionalScope(string parent, params double[] values)
+    {
+        var declared = _declared.FirstOrDefault(d => d.Name == parent)
+                       ?? throw new ArgumentException($"conditional scope on {parent}: declare {parent} before the parameters that depend on it");
+        foreach (var v in values) declared.Check(v);
+        var condition = new HyperParameterCondition(parent, values);
+        _scopes.Add(condition);
+        return new Scope(() => _scopes.Remove(condition));
+    }
+
+    private sealed class Scope(Action end) : IDisposable
+    {
+        public void Dispose() => end();
+    }
+
     private double Get(HyperParameter parameter)
     {
         if (_declared.Any(d => d.Name == parameter.Name)) throw new ArgumentException($"hyperparameter {parameter.Name} is declared twice");
+        if (_scopes.Count > 0) parameter = parameter with { Conditions = _scopes.ToList() };
         _declared.Add(parameter);
         if (_values is null || !_values.TryGetValue(parameter.Name, out var v)) return parameter.Default;
         parameter.Check(v);
@@ -159,9 +202,64 @@ public sealed class SearchSpace(IReadOnlyList<HyperParameter> parameters)
     /// <summary>The canonical point of the values a unit point stands for (bucket centres), so equal trials compare equal.</summary>
     public double[] Snap(IReadOnlyList<double> unit) => ToUnit(FromUnit(unit));
 
-    public string Key(IReadOnlyList<double> unit) =>
-        string.Join(";", FromUnit(unit).Select(kv => kv.Value.ToString("R", CultureInfo.InvariantCulture)));
+    /// <summary>Whether <paramref name="parameter"/> is active in a configuration (its conditions, and its parents', hold).</summary>
+    public bool IsActive(HyperParameter parameter, IReadOnlyDictionary<string, double> values)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        return parameter.Conditions is not { Count: > 0 } conditions || conditions.All(c =>
+            c.Holds(values) && Parameters.FirstOrDefault(p => p.Name == c.Parent) is { } parent && IsActive(parent, values));
+    }
 
+    /// <summary>
+    /// The configuration a unit point stands for, with every inactive hyperparameter at its
+    /// default: two points that differ only in inactive ones give the same configuration.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Configuration(IReadOnlyList<double> unit)
+    {
+        var values = FromUnit(unit);
+        return Parameters.ToDictionary(p => p.Name, p => IsActive(p, values) ? values[p.Name] : p.Default);
+    }
+
+    /// <summary>The unit point of <see cref="Configuration"/>: bucket centres, inactive dimensions at their default's place. What the surrogate sees.</summary>
+    public double[] Canonical(IReadOnlyList<double> unit) => ToUnit(Configuration(unit));
+
+    /// <summary>One string per configuration (inactive hyperparameters left out), for sets of tried configurations.</summary>
+    public string Key(IReadOnlyList<double> unit)
+    {
+        var values = FromUnit(unit);
+        return string.Join(";", Parameters.Select(p => IsActive(p, values) ? values[p.Name].ToString("R", CultureInfo.InvariantCulture) : "-"));
+    }
+
+    /// <summary>
+    /// Default closeness below which two configurations with equal discrete hyperparameters are
+    /// one: 0.05 of a continuous hyperparameter's unit range. For the seed's learning rate
+    /// (1e-4 to 1e-2, log scale) that is a factor of 1.26, less than half of the finest
+    /// discrete step of the space (1/8 of the range, dense units): a closer pair is not a new
+    /// configuration worth a trial of its own.
+    /// </summary>
+    public const double DefaultDuplicateThreshold = 0.05;
+
+    /// <summary>
+    /// True when <paramref name="a"/> and <paramref name="b"/> are the same configuration up to
+    /// <paramref name="threshold"/>: every active discrete hyperparameter equal, every active
+    /// continuous one within the threshold in the unit cube, the same parameters active;
+    /// inactive hyperparameters count for nothing.
+    /// </summary>
+    public bool NearDuplicate(IReadOnlyList<double> a, IReadOnlyList<double> b, double threshold = DefaultDuplicateThreshold)
+    {
+        var va = FromUnit(a);
+        var vb = FromUnit(b);
+        foreach (var p in Parameters)
+        {
+            var activeA = IsActive(p, va);
+            if (activeA != IsActive(p, vb)) return false;
+            if (!activeA) continue;
+            if (p.IsDiscrete ? Math.Abs(va[p.Name] - vb[p.Name]) > 1e-9 : Math.Abs(p.ToUnit(va[p.Name]) - p.ToUnit(vb[p.Name])) > threshold) return false;
+        }
+        return true;
+    }
+
+    /// <summary>The active hyperparameters of a configuration as a person reads them.</summary>
     public string Format(IReadOnlyDictionary<string, double> values) =>
-        string.Join(", ", Parameters.Where(p => values.ContainsKey(p.Name)).Select(p => $"{p.Name}={p.Format(values[p.Name])}"));
+        string.Join(", ", Parameters.Where(p => values.ContainsKey(p.Name) && IsActive(p, values)).Select(p => $"{p.Name}={p.Format(values[p.Name])}"));
 }

@@ -11,6 +11,8 @@ namespace Mnist.Core.Tuning;
 /// A trial on MNIST: the network <see cref="ModelBuilder.Configure"/> builds from the trial's
 /// hyperparameters, trained with early stopping up to the per-trial epoch cap on the study's
 /// share of the training data; the score is the best epoch's validation accuracy (or loss).
+/// With a pruner it validates at the pruner's rungs (inside an epoch where a rung falls there)
+/// and stops when the pruner says so; a pruned trial's score is its value at that rung.
 /// With <paramref name="tensorBoardDir"/>, each trial logs its hyperparameters and epochs to
 /// TensorBoard under <c>trial_N</c> there.
 /// </summary>
@@ -30,8 +32,15 @@ public sealed class MnistTrialObjective(TrainingData data, TrainingOptions optio
             observer = new TensorBoardObserver(log, observer);
         }
         using var trainer = new Trainer(model, config, options, observer);
-        var fit = trainer.Fit(data, onEpoch: c => context.ReportEpoch(c.Record), ct: context.Cancellation);
-        var best = fit.History.Aggregate((a, b) => study.Better(study.ScoreOf(b), study.ScoreOf(a)) ? b : a);
-        return new TrialOutcome(study.ScoreOf(best), best.Epoch);
+        var checks = context.Rungs.Count == 0 ? null : new IntermediateChecks(context.Rungs,
+            (rung, epochs, valLoss, valAccuracy) => context.ShouldPrune(rung, epochs, study.ScoreOf(valLoss, valAccuracy)));
+        var fit = trainer.Fit(data, onEpoch: c => context.ReportEpoch(c.Record), ct: context.Cancellation, checks: checks);
+        if (fit.Pruned is { } pruned)
+        {
+            var best = fit.History.Count == 0 ? null : fit.History.Aggregate((a, b) => study.Better(study.ScoreOf(b), study.ScoreOf(a)) ? b : a);
+            return new TrialOutcome(study.ScoreOf(pruned.ValLoss, pruned.ValAccuracy), best?.Epoch ?? 0, pruned.Epochs, pruned.Rung);
+        }
+        var bestEpoch = fit.History.Aggregate((a, b) => study.Better(study.ScoreOf(b), study.ScoreOf(a)) ? b : a);
+        return new TrialOutcome(study.ScoreOf(bestEpoch), bestEpoch.Epoch, fit.EpochsTrained);
     }
 }

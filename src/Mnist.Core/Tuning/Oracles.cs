@@ -4,8 +4,53 @@ using MathNet.Numerics.Optimization;
 
 namespace Mnist.Core.Tuning;
 
-/// <summary>A point of the unit cube tried before: its loss (lower is better), or null while its trial runs.</summary>
-public sealed record Observation(double[] Unit, double? Loss);
+/// <summary>
+/// A point of the unit cube tried before, as the oracle sees it: its loss (lower is better; null
+/// while its trial runs, NaN when it failed) at <see cref="Fidelity"/> (1 for a trial that ran its
+/// whole budget, less for one the pruner stopped), and its values at the pruner's rungs.
+/// </summary>
+public sealed record Observation(double[] Unit, double? Loss)
+{
+    /// <summary>How much of the full per-trial budget <see cref="Loss"/> was reached with, in [0, 1] (log scale of the resource).</summary>
+    public double Fidelity { get; init; } = 1;
+
+    /// <summary>The trial's values at the pruner's rungs, as (fidelity, loss), lowest fidelity first.</summary>
+    public IReadOnlyList<(double Fidelity, double Loss)> Partial { get; init; } = [];
+
+    /// <summary>
+    /// A stored trial as an observation. <paramref name="fidelityOf"/> maps epochs trained to a
+    /// fidelity (<see cref="FidelityScale"/>).
+    /// </summary>
+    public static Observation Of(TrialRecord trial, StudyDefinition definition, Func<double, double> fidelityOf)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(fidelityOf);
+        var partial = trial.Rungs.Where(r => double.IsFinite(r.Value)).Select(r => (fidelityOf(r.Epochs), definition.LossOf(r.Value))).ToList();
+        return trial.Status switch
+        {
+            TrialStatus.Completed when trial.Score is { } s => new Observation(trial.Unit, definition.LossOf(s)) { Partial = partial },
+            TrialStatus.Pruned when trial.Score is { } s => new Observation(trial.Unit, definition.LossOf(s))
+            {
+                Fidelity = trial.Rungs.FirstOrDefault(r => r.Rung == trial.Rung) is { } at ? fidelityOf(at.Epochs) : fidelityOf(trial.Epochs ?? 0),
+                Partial = partial,
+            },
+            TrialStatus.Failed => new Observation(trial.Unit, double.NaN),
+            _ => new Observation(trial.Unit, null) { Partial = partial },
+        };
+    }
+
+    /// <summary>
+    /// Fidelity on a log scale of the resource: 0 at <paramref name="minEpochs"/> (the pruner's
+    /// first rung), 1 at <paramref name="maxEpochs"/> (the per-trial cap).
+    /// </summary>
+    public static Func<double, double> FidelityScale(double minEpochs, double maxEpochs)
+    {
+        if (!(maxEpochs > minEpochs) || !(minEpochs > 0)) return _ => 1;
+        var span = Math.Log(maxEpochs / minEpochs);
+        return epochs => epochs <= 0 ? 0 : Math.Clamp(Math.Log(epochs / minEpochs) / span, 0, 1);
+    }
+}
 
 /// <summary>Suggests the next point of the unit cube to try. It never sees types or names.</summary>
 public interface IOracle
@@ -24,19 +69,18 @@ public enum AcquisitionKind
     Ei,
 }
 
-/// <summary>Uniform random search, for comparison; never suggests a point tried before.</summary>
+/// <summary>Uniform random search, for comparison; never suggests a configuration tried before (or a near duplicate of one, <see cref="SearchSpace.NearDuplicate"/>).</summary>
 public sealed class RandomOracle(SearchSpace space) : IOracle
 {
     public string Name => "random";
 
     public double[] Suggest(IReadOnlyList<Observation> history, Random rng)
     {
-        var seen = history.Select(h => space.Key(h.Unit)).ToHashSet();
         double[] point = [];
-        for (var attempt = 0; attempt < 100; attempt++)
+        for (var attempt = 0; attempt < 1000; attempt++)
         {
-            point = space.Snap(Enumerable.Range(0, space.Dimensions).Select(_ => rng.NextDouble()).ToArray());
-            if (!seen.Contains(space.Key(point))) break;
+            point = space.Canonical(Enumerable.Range(0, space.Dimensions).Select(_ => rng.NextDouble()).ToArray());
+            if (!history.Any(h => space.NearDuplicate(h.Unit, point))) break;
         }
         return point;
     }
@@ -56,14 +100,36 @@ public sealed record BayesianOptions
     public int RandomCandidates { get; init; } = 2000;
     public int LocalRefinements { get; init; } = 5;
     public int KernelRestarts { get; init; } = 4;
+
+    /// <summary>How the surrogate learns from trials the pruner stopped.</summary>
+    public PrunedTrialModel PrunedTrials { get; init; } = PrunedTrialModel.ResourceInput;
+
+    /// <summary>Closeness below which a proposal counts as a trial already made (<see cref="SearchSpace.NearDuplicate"/>).</summary>
+    public double DuplicateThreshold { get; init; } = SearchSpace.DefaultDuplicateThreshold;
+}
+
+/// <summary>How the Gaussian process learns from pruned trials (and from every trial's values at the rungs).</summary>
+public enum PrunedTrialModel
+{
+    /// <summary>
+    /// The resource is one more input of the surrogate: every value at every rung, and every
+    /// final score, is a point (configuration, fidelity); the acquisition asks about full fidelity.
+    /// </summary>
+    ResourceInput,
+
+    /// <summary>A pruned trial counts with its last value as if it were final; rung values are otherwise ignored.</summary>
+    LastValue,
 }
 
 /// <summary>
 /// Bayesian optimisation: a Gaussian-process surrogate of the loss over the unit cube and an
 /// acquisition function (UCB with β = 2.6, or expected improvement), maximised from many random
 /// candidates and refined locally by bounded BFGS. Trials still running count with the worst
-/// loss seen (a pessimistic guess, as KerasTuner does) so that concurrent workers spread out;
-/// a point whose hyperparameters were tried already is never suggested again.
+/// loss seen (a pessimistic guess, as KerasTuner does) so that concurrent workers spread out.
+/// With a pruner, the resource is one more input of the surrogate (<see cref="PrunedTrialModel"/>),
+/// so pruned trials and every trial's rung values teach it too. Inactive hyperparameters are
+/// put at their defaults before the surrogate sees a point, and no proposal is a near duplicate
+/// of a configuration tried already (<see cref="SearchSpace.NearDuplicate"/>).
 /// </summary>
 public sealed class BayesianOracle(SearchSpace space, BayesianOptions? options = null) : IOracle
 {
@@ -75,15 +141,20 @@ public sealed class BayesianOracle(SearchSpace space, BayesianOptions? options =
 
     public double[] Suggest(IReadOnlyList<Observation> history, Random rng)
     {
+        ArgumentNullException.ThrowIfNull(history);
         var finished = history.Where(h => h.Loss is { } l && double.IsFinite(l)).ToList();
         if (finished.Count < Math.Max(_options.InitialPoints, 2)) return new RandomOracle(space).Suggest(history, rng);
 
-        var worst = finished.Max(h => h.Loss!.Value);
-        var points = history.Select(h => space.Snap(h.Unit)).ToList();
-        var losses = history.Select(h => h.Loss is { } l && double.IsFinite(l) ? l : worst).ToList();
+        var multiFidelity = _options.PrunedTrials == PrunedTrialModel.ResourceInput && history.Any(h => h.Fidelity < 1 || h.Partial.Count > 0);
+        var (points, losses) = multiFidelity ? WithFidelity(history) : FinalValues(history, finished);
         var gp = GaussianProcess.Fit(points, losses, rng, _options.KernelRestarts);
-        var best = finished.Min(h => h.Loss!.Value);
-        double Score(double[] u) => Acquisition(gp, u, best); // lower is better
+        var finals = finished.Where(h => h.Fidelity >= 1).ToList();
+        var best = (finals.Count > 0 ? finals : finished).Min(h => h.Loss!.Value);
+        double Score(double[] u) // lower is better; inactive dimensions count for nothing, full fidelity asked about
+        {
+            var c = space.Canonical(u);
+            return Acquisition(gp, multiFidelity ? [.. c, 1.0] : c, best);
+        }
 
         var d = space.Dimensions;
         var candidates = Enumerable.Range(0, _options.RandomCandidates)
@@ -95,13 +166,54 @@ public sealed class BayesianOracle(SearchSpace space, BayesianOptions? options =
         var refined = candidates.Take(_options.LocalRefinements).Select(c => Refine(c.Point, Score)).Concat(candidates)
             .OrderBy(c => c.Value).ToList();
 
-        var seen = history.Select(h => space.Key(h.Unit)).ToHashSet();
         foreach (var c in refined)
         {
-            var snapped = space.Snap(c.Point);
-            if (!seen.Contains(space.Key(snapped))) return snapped;
+            var point = space.Canonical(c.Point);
+            if (!history.Any(h => space.NearDuplicate(h.Unit, point, _options.DuplicateThreshold))) return point;
         }
         return new RandomOracle(space).Suggest(history, rng);
+    }
+
+    /// <summary>One point per final value (a pruned trial's last value counts as final); running and failed trials at the worst loss seen.</summary>
+    private (List<double[]> Points, List<double> Losses) FinalValues(IReadOnlyList<Observation> history, List<Observation> finished)
+    {
+        var worst = finished.Max(h => h.Loss!.Value);
+        return (history.Select(h => space.Canonical(h.Unit)).ToList(),
+                history.Select(h => h.Loss is { } l && double.IsFinite(l) ? l : worst).ToList());
+    }
+
+    /// <summary>
+    /// Points (configuration, fidelity): every rung value and every final score; a running or
+    /// failed trial stands at full fidelity with the worst final loss (the constant liar).
+    /// </summary>
+    private (List<double[]> Points, List<double> Losses) WithFidelity(IReadOnlyList<Observation> history)
+    {
+        var finals = history.Where(h => h.Loss is { } l && double.IsFinite(l) && h.Fidelity >= 1).Select(h => h.Loss!.Value).ToList();
+        var all = history.SelectMany(h => h.Partial.Select(p => p.Loss)).Concat(history.Where(h => h.Loss is { } l && double.IsFinite(l)).Select(h => h.Loss!.Value)).ToList();
+        var worst = finals.Count > 0 ? finals.Max() : all.Max();
+        var points = new List<double[]>();
+        var losses = new List<double>();
+        foreach (var h in history)
+        {
+            var c = space.Canonical(h.Unit);
+            foreach (var (f, l) in h.Partial)
+            {
+                points.Add([.. c, f]);
+                losses.Add(l);
+            }
+            if (h.Loss is { } loss && double.IsFinite(loss))
+            {
+                if (h.Fidelity < 1 && h.Partial.Any(p => Math.Abs(p.Fidelity - h.Fidelity) < 1e-9)) continue; // a pruned trial's last value is one of its rungs
+                points.Add([.. c, h.Fidelity]);
+                losses.Add(loss);
+            }
+            else
+            {
+                points.Add([.. c, 1.0]);
+                losses.Add(worst);
+            }
+        }
+        return (points, losses);
     }
 
     private double Acquisition(GaussianProcess gp, double[] u, double best)

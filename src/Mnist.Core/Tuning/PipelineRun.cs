@@ -10,10 +10,10 @@ using Mnist.Core.Training;
 namespace Mnist.Core.Tuning;
 
 /// <summary>A budget for the whole job: the search and the final training.</summary>
-public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, int TrialEpochs, double DataFraction, int FinalEpochs)
+public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, int TrialEpochs, double DataFraction, int FinalEpochs, string Pruner = Pruners.None)
 {
-    /// <summary>The seed's budget: 30 trials (each up to 10 epochs on all the training data), final training up to 100 epochs.</summary>
-    public static PipelinePreset Seed { get; } = new("seed", 30, 5, 10, 1.0, 100);
+    /// <summary>The seed's budget: 30 trials (each up to 10 epochs on all the training data, pruned by ASHA), final training up to 100 epochs.</summary>
+    public static PipelinePreset Seed { get; } = new("seed", 30, 5, 10, 1.0, 100, Pruners.Asha);
 
     /// <summary>
     /// About 20 minutes on a 2-core machine: 10 trials of up to 3 epochs on 10% of the data, final
@@ -39,6 +39,9 @@ public sealed record PipelineRequest
     public string Dataset { get; init; } = "mnist";
     public PipelinePreset Preset { get; init; } = PipelinePreset.Quick;
     public string Oracle { get; init; } = "bayes";
+
+    /// <summary>The search's pruner; null for the preset's own.</summary>
+    public string? Pruner { get; init; }
     public int Seed { get; init; } = 42;
     public int? Threads { get; init; }
     public string Device { get; init; } = "cpu";
@@ -71,7 +74,9 @@ public sealed record PipelineSummary(
     int? SeedEpochs,
     double? SeedSeconds,
     double TotalSeconds,
-    string ModelPath);
+    string ModelPath,
+    int PrunedTrials = 0,
+    double SearchEpochs = 0);
 
 /// <summary>
 /// <c>mnist pipeline</c>, the seed's whole job: search, retrain the best configuration on all the
@@ -90,7 +95,8 @@ public static class PipelineRun
         var preset = request.Preset;
         var outDir = Path.GetFullPath(request.OutDir);
 
-        log.WriteLine($"== Search: {preset.Trials} trials ({request.Oracle}), up to {preset.TrialEpochs} epochs each on {preset.DataFraction:P0} of the training data");
+        var pruner = request.Pruner ?? preset.Pruner;
+        log.WriteLine($"== Search: {preset.Trials} trials ({request.Oracle}, pruner {pruner}), up to {preset.TrialEpochs} epochs each on {preset.DataFraction:P0} of the training data");
         var search = Stopwatch.StartNew();
         var report = await TuneRun.RunAsync(new TuneRequest
         {
@@ -100,6 +106,7 @@ public static class PipelineRun
             Trials = preset.Trials,
             InitialPoints = preset.InitialPoints,
             Oracle = request.Oracle,
+            Pruner = pruner,
             TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit },
             Threads = request.Threads,
             Device = request.Device,
@@ -125,7 +132,7 @@ public static class PipelineRun
             report.Best.Id, report.Best.Score, report.Best.Hyperparameters,
             config, final.Fit.History.Count, final.Elapsed.TotalSeconds, final.Test.Accuracy, final.Test.Loss,
             seed?.Test.Accuracy, seed?.Fit.History.Count, seed?.Elapsed.TotalSeconds,
-            total.Elapsed.TotalSeconds, final.ModelPath);
+            total.Elapsed.TotalSeconds, final.ModelPath, report.Pruned, report.EpochsTrained);
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.json"), Json.Serialize(summary));
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.md"), ToMarkdown(summary));
         var page = await RunReport.WriteAsync(new ReportRequest { Dir = outDir, DataDir = request.DataDir, Threads = request.Threads, Device = request.Device }, log, ct).ConfigureAwait(false);
@@ -150,9 +157,9 @@ public static class PipelineRun
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(inv, $"| preset | trials (completed) | search | best trial val_accuracy | final epochs | final training | test accuracy |{(s.SeedTestAccuracy is null ? "" : " seed model, same budget |")}");
-        sb.AppendLine(s.SeedTestAccuracy is null ? "|---|---|---|---|---|---|---|" : "|---|---|---|---|---|---|---|---|");
-        sb.Append(inv, $"| {s.Preset} | {s.Trials} ({s.CompletedTrials}) | {s.SearchSeconds / 60:0.0} min | {s.BestTrialScore:0.0000} | {s.FinalEpochs} | {s.FinalSeconds / 60:0.0} min | {s.TestAccuracy * 100:0.00}% |");
+        sb.AppendLine(inv, $"| preset | trials (completed, pruned) | epochs in the search | search | best trial val_accuracy | final epochs | final training | test accuracy |{(s.SeedTestAccuracy is null ? "" : " seed model, same budget |")}");
+        sb.AppendLine(s.SeedTestAccuracy is null ? "|---|---|---|---|---|---|---|---|" : "|---|---|---|---|---|---|---|---|---|");
+        sb.Append(inv, $"| {s.Preset} | {s.Trials} ({s.CompletedTrials}, {s.PrunedTrials}) | {s.SearchEpochs:0.#} | {s.SearchSeconds / 60:0.0} min | {s.BestTrialScore:0.0000} | {s.FinalEpochs} | {s.FinalSeconds / 60:0.0} min | {s.TestAccuracy * 100:0.00}% |");
         if (s.SeedTestAccuracy is { } seedAcc) sb.Append(inv, $" {seedAcc * 100:0.00}% ({s.SeedEpochs} epochs, {s.SeedSeconds / 60:0.0} min) |");
         sb.AppendLine();
         sb.AppendLine();

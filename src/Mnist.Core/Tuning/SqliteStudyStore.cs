@@ -31,13 +31,28 @@ public sealed class SqliteStudyStore : IStudyStore
                 unit TEXT NOT NULL,
                 score REAL, best_epoch INTEGER, message TEXT,
                 worker TEXT, heartbeat_ms INTEGER, started_ms INTEGER, finished_ms INTEGER, seconds REAL,
-                attempts INTEGER NOT NULL DEFAULT 0);
+                attempts INTEGER NOT NULL DEFAULT 0, epochs REAL, rung INTEGER);
             CREATE TABLE IF NOT EXISTS epochs (
                 trial_id INTEGER NOT NULL REFERENCES trials(id), attempt INTEGER NOT NULL, epoch INTEGER NOT NULL,
                 loss REAL, accuracy REAL, val_loss REAL, val_accuracy REAL, learning_rate REAL, seconds REAL,
                 PRIMARY KEY (trial_id, attempt, epoch));
+            CREATE TABLE IF NOT EXISTS intermediate (
+                trial_id INTEGER NOT NULL REFERENCES trials(id), attempt INTEGER NOT NULL, rung INTEGER NOT NULL,
+                epochs REAL NOT NULL, value REAL NOT NULL,
+                PRIMARY KEY (trial_id, attempt, rung));
             """);
+        // Studies made before pruning: add its columns.
+        var columns = new HashSet<string>();
+        using (var info = Command("PRAGMA table_info(trials)", null))
+        using (var r = info.ExecuteReader())
+        {
+            while (r.Read()) columns.Add(r.GetString(1));
+        }
+        if (!columns.Contains("epochs")) Execute("ALTER TABLE trials ADD COLUMN epochs REAL");
+        if (!columns.Contains("rung")) Execute("ALTER TABLE trials ADD COLUMN rung INTEGER");
     }
+
+    public string Location => Path;
 
     public string Path { get; }
 
@@ -65,11 +80,7 @@ public sealed class SqliteStudyStore : IStudyStore
             else
             {
                 var existing = Json.Deserialize<StudyDefinition>(stored, Path);
-                if (existing.Objective != definition.Objective || !existing.Space.SequenceEqual(definition.Space) || existing.Name != definition.Name)
-                {
-                    throw new InvalidOperationException(
-                        $"{Path}: holds study '{existing.Name}' ({existing.Objective}, {existing.Space.Count} hyperparameters), which differs from the one asked for ('{definition.Name}', {definition.Objective}, {definition.Space.Count}); use another --study name.");
-                }
+                existing.CheckSameAs(definition, Path);
                 _definition = existing;
             }
             tx.Commit();
@@ -87,14 +98,19 @@ public sealed class SqliteStudyStore : IStudyStore
         return store;
     }
 
-    public TrialRecord? Claim(string worker, int maxTrials, TimeSpan staleAfter, Func<IReadOnlyList<TrialRecord>, TrialProposal> propose)
+    public TrialRecord? Claim(ClaimRequest request)
     {
+        ArgumentNullException.ThrowIfNull(request);
         lock (_gate)
         {
             using var tx = _db.BeginTransaction(deferred: false);
             var now = NowMs();
             Execute("UPDATE trials SET status = 'queued', worker = NULL WHERE status = 'running' AND heartbeat_ms < $cutoff", tx,
-                ("$cutoff", now - (long)staleAfter.TotalMilliseconds));
+                ("$cutoff", now - (long)request.StaleAfter.TotalMilliseconds));
+            foreach (var (runningId, owner) in RunningOwners(tx).Where(o => o.Worker != request.Worker && request.OwnerIsDead(o.Worker)))
+            {
+                Execute("UPDATE trials SET status = 'queued', worker = NULL WHERE id = $id AND status = 'running'", tx, ("$id", runningId));
+            }
             var queued = Scalar("SELECT id FROM trials WHERE status = 'queued' ORDER BY id LIMIT 1", tx);
             long id;
             if (queued is long q)
@@ -104,30 +120,39 @@ public sealed class SqliteStudyStore : IStudyStore
             else
             {
                 var count = (long)Scalar("SELECT COUNT(*) FROM trials", tx)!;
-                if (count >= maxTrials)
+                if (count >= request.MaxTrials)
                 {
                     tx.Commit();
                     return null;
                 }
-                var proposal = propose(ReadTrials(tx));
+                var proposal = request.Propose(ReadTrials(tx));
                 id = count;
                 Execute("INSERT INTO trials(id, status, hyperparameters, unit) VALUES ($id, 'queued', $hp, $unit)", tx,
                     ("$id", id), ("$hp", Json.Serialize(proposal.Hyperparameters, indented: false)), ("$unit", Json.Serialize(proposal.Unit, indented: false)));
             }
             Execute("""
                 UPDATE trials SET status = 'running', worker = $w, heartbeat_ms = $now, started_ms = $now, finished_ms = NULL,
-                    score = NULL, best_epoch = NULL, message = NULL, seconds = NULL, attempts = attempts + 1
+                    score = NULL, best_epoch = NULL, message = NULL, seconds = NULL, epochs = NULL, rung = NULL, attempts = attempts + 1
                 WHERE id = $id
-                """, tx, ("$w", worker), ("$now", now), ("$id", id));
+                """, tx, ("$w", request.Worker), ("$now", now), ("$id", id));
             var trial = ReadTrials(tx, id).Single();
             tx.Commit();
             return trial;
         }
     }
 
-    public void Heartbeat(int trialId, string worker)
+    private List<(long Id, string Worker)> RunningOwners(SqliteTransaction tx)
     {
-        lock (_gate) Execute("UPDATE trials SET heartbeat_ms = $now WHERE id = $id AND worker = $w AND status = 'running'", null,
+        using var cmd = Command("SELECT id, worker FROM trials WHERE status = 'running' AND worker IS NOT NULL", tx);
+        using var r = cmd.ExecuteReader();
+        var list = new List<(long, string)>();
+        while (r.Read()) list.Add((r.GetInt64(0), r.GetString(1)));
+        return list;
+    }
+
+    public bool Heartbeat(int trialId, string worker)
+    {
+        lock (_gate) return 1 == Execute("UPDATE trials SET heartbeat_ms = $now WHERE id = $id AND worker = $w AND status = 'running'", null,
             ("$now", NowMs()), ("$id", trialId), ("$w", worker));
     }
 
@@ -147,11 +172,38 @@ public sealed class SqliteStudyStore : IStudyStore
         }
     }
 
-    public bool Complete(int trialId, string worker, double score, int bestEpoch, double seconds) =>
-        Finish(trialId, worker, "completed", score, bestEpoch, null, seconds);
+    public bool ReportIntermediate(int trialId, string worker, int attempt, RungValue value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            var owned = Execute("UPDATE trials SET heartbeat_ms = $now WHERE id = $id AND worker = $w AND status = 'running' AND attempts = $a", tx,
+                ("$now", NowMs()), ("$id", trialId), ("$w", worker), ("$a", attempt)) == 1;
+            if (owned)
+            {
+                Execute("INSERT OR REPLACE INTO intermediate(trial_id, attempt, rung, epochs, value) VALUES ($t, $a, $r, $e, $v)", tx,
+                    ("$t", trialId), ("$a", attempt), ("$r", value.Rung), ("$e", value.Epochs), ("$v", value.Value));
+            }
+            tx.Commit();
+            return owned;
+        }
+    }
 
-    public bool Fail(int trialId, string worker, string message, double seconds) =>
-        Finish(trialId, worker, "failed", null, null, message, seconds);
+    public IReadOnlyList<double> RungValues(int rung)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("""
+                SELECT i.value FROM intermediate i JOIN trials t ON t.id = i.trial_id AND t.attempts = i.attempt
+                WHERE i.rung = $r AND t.status <> 'failed' ORDER BY i.trial_id
+                """, null, ("$r", rung));
+            using var r = cmd.ExecuteReader();
+            var list = new List<double>();
+            while (r.Read()) list.Add(r.GetDouble(0));
+            return list;
+        }
+    }
 
     public void Release(int trialId, string worker)
     {
@@ -185,25 +237,34 @@ public sealed class SqliteStudyStore : IStudyStore
         lock (_gate) _db.Dispose();
     }
 
-    private bool Finish(int trialId, string worker, string status, double? score, int? bestEpoch, string? message, double seconds)
+    public bool Finish(int trialId, string worker, TrialResult result)
     {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.Status is not (TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed))
+        {
+            throw new ArgumentException($"trial {trialId}: {result.Status} is not how a trial ends", nameof(result));
+        }
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
             var changed = Execute("""
-                UPDATE trials SET status = $s, score = $score, best_epoch = $be, message = $m, finished_ms = $now, seconds = $sec, heartbeat_ms = $now
+                UPDATE trials SET status = $s, score = $score, best_epoch = $be, message = $m, finished_ms = $now, seconds = $sec, heartbeat_ms = $now,
+                    epochs = $ep, rung = $rung
                 WHERE id = $id AND worker = $w AND status = 'running'
-                """, tx, ("$s", status), ("$score", score), ("$be", bestEpoch), ("$m", message), ("$now", NowMs()), ("$sec", seconds),
-                ("$id", trialId), ("$w", worker));
+                """, tx, ("$s", StatusName(result.Status)), ("$score", result.Score), ("$be", result.BestEpoch), ("$m", result.Message), ("$now", NowMs()),
+                ("$sec", result.Seconds), ("$ep", result.Epochs), ("$rung", result.Rung), ("$id", trialId), ("$w", worker));
             tx.Commit();
             return changed == 1;
         }
     }
 
+    internal static string StatusName(TrialStatus status) => status.ToString().ToLowerInvariant();
+
     private List<TrialRecord> ReadTrials(SqliteTransaction? tx, long? only = null)
     {
         using var cmd = Command(
-            "SELECT id, status, hyperparameters, unit, score, best_epoch, message, worker, heartbeat_ms, started_ms, finished_ms, seconds, attempts FROM trials" +
+            "SELECT id, status, hyperparameters, unit, score, best_epoch, message, worker, heartbeat_ms, started_ms, finished_ms, seconds, attempts, " +
+            "COALESCE(epochs, (SELECT COUNT(*) FROM epochs e WHERE e.trial_id = trials.id AND e.attempt = trials.attempts)), rung FROM trials" +
             (only is null ? "" : " WHERE id = $id") + " ORDER BY id", tx, ("$id", only));
         using var r = cmd.ExecuteReader();
         var list = new List<TrialRecord>();
@@ -221,9 +282,29 @@ public sealed class SqliteStudyStore : IStudyStore
                 r.IsDBNull(7) ? null : r.GetString(7),
                 Time(r, 8), Time(r, 9), Time(r, 10),
                 r.IsDBNull(11) ? null : r.GetDouble(11),
-                r.GetInt32(12)));
+                r.GetInt32(12),
+                r.IsDBNull(13) ? null : r.GetDouble(13),
+                r.IsDBNull(14) ? null : r.GetInt32(14)));
         }
-        return list;
+        r.Close();
+        var rungs = ReadRungs(tx, only);
+        return list.Select(t => rungs.TryGetValue(t.Id, out var values) ? t with { Rungs = values } : t).ToList();
+    }
+
+    private Dictionary<int, List<RungValue>> ReadRungs(SqliteTransaction? tx, long? only)
+    {
+        using var cmd = Command(
+            "SELECT i.trial_id, i.rung, i.epochs, i.value FROM intermediate i JOIN trials t ON t.id = i.trial_id AND t.attempts = i.attempt" +
+            (only is null ? "" : " WHERE i.trial_id = $id") + " ORDER BY i.trial_id, i.rung", tx, ("$id", only));
+        using var r = cmd.ExecuteReader();
+        var map = new Dictionary<int, List<RungValue>>();
+        while (r.Read())
+        {
+            var id = r.GetInt32(0);
+            if (!map.TryGetValue(id, out var list)) map[id] = list = [];
+            list.Add(new RungValue(r.GetInt32(1), r.GetDouble(2), r.GetDouble(3)));
+        }
+        return map;
     }
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();

@@ -31,28 +31,35 @@ public sealed record StudyReport(
     }
 
     public int Completed => Trials.Count(t => t.Status == TrialStatus.Completed);
+    public int Pruned => Trials.Count(t => t.Status == TrialStatus.Pruned);
     public int Failed => Trials.Count(t => t.Status == TrialStatus.Failed);
+
+    /// <summary>Epochs trained by every trial together (fractional where the pruner stopped one inside an epoch).</summary>
+    public double EpochsTrained => Trials.Sum(t => t.Epochs ?? 0);
 
     public string ToText(SearchSpace space)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         var metric = Objective == TuningObjective.ValAccuracy ? "val_accuracy" : "val_loss";
-        sb.AppendLine(inv, $"Study '{Study}': {Trials.Count} trials ({Completed} completed, {Failed} failed), objective {metric}");
+        var running = Trials.Count(t => t.Status is TrialStatus.Running or TrialStatus.Queued);
+        sb.AppendLine(inv, $"Study '{Study}': {Trials.Count} trials ({Completed} completed, {Pruned} pruned, {Failed} failed{(running > 0 ? $", {running} running or queued" : "")}), objective {metric}; {EpochsTrained:0.##} epochs trained in all");
         var names = space.Parameters.Select(p => p.Name).ToList();
-        var header = new[] { "trial", "status", metric, "epoch", "seconds" }.Concat(names).ToArray();
+        var header = new[] { "trial", "status", metric, "best epoch", "epochs", "seconds" }.Concat(names).ToArray();
         var rows = Trials.Select(t => new[]
         {
             t.Id.ToString(inv),
-            t.Status.ToString().ToLowerInvariant(),
+            t.Status == TrialStatus.Pruned && t.Rung is { } rung ? $"pruned@{rung}" : t.Status.ToString().ToLowerInvariant(),
             t.Score is { } s ? s.ToString("0.0000", inv) : "-",
-            t.BestEpoch?.ToString(inv) ?? "-",
+            t.BestEpoch is { } be and > 0 ? be.ToString(inv) : "-",
+            t.Epochs is { } ep ? ep.ToString("0.##", inv) : "-",
             t.Seconds is { } sec ? sec.ToString("0", inv) : "-",
-        }.Concat(space.Parameters.Select(p => t.Hyperparameters.TryGetValue(p.Name, out var v) ? p.Format(v) : "-")).ToArray()).ToList();
+        }.Concat(space.Parameters.Select(p => t.Hyperparameters.TryGetValue(p.Name, out var v) && space.IsActive(p, t.Hyperparameters) ? p.Format(v) : "-")).ToArray()).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         sb.AppendLine(string.Join("  ", header.Select((h, i) => h.PadLeft(widths[i]))));
         foreach (var r in rows) sb.AppendLine(string.Join("  ", r.Select((c, i) => c.PadLeft(widths[i]))));
         foreach (var t in Trials.Where(t => t.Status == TrialStatus.Failed)) sb.AppendLine(inv, $"trial {t.Id} failed: {t.Message}");
+        if (Pruned > 0) sb.AppendLine("pruned@k: stopped by the pruner at rung k; its score is its value there.");
         if (Best is not null)
         {
             sb.AppendLine();

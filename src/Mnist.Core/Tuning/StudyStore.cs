@@ -1,12 +1,20 @@
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Training;
 
 namespace Mnist.Core.Tuning;
 
+/// <summary>
+/// Where a trial stands. Queued and running trials may still change; completed, pruned and
+/// failed ones are final (the store never changes a finished trial again).
+/// </summary>
 public enum TrialStatus
 {
     Queued,
     Running,
     Completed,
+
+    /// <summary>Stopped early by the pruner at a rung; its score is its value there.</summary>
+    Pruned,
     Failed,
 }
 
@@ -18,15 +26,53 @@ public enum TuningObjective
 }
 
 /// <summary>A study's fixed description, stored with it: a study reopened must match it.</summary>
-public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> Space, TuningObjective Objective)
+public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> Space, TuningObjective Objective, string? Dataset = null)
 {
     /// <summary>The loss the oracle minimises for a score.</summary>
     public double LossOf(double score) => Objective == TuningObjective.ValAccuracy ? -score : score;
 
     public double ScoreOf(EpochRecord epoch) => Objective == TuningObjective.ValAccuracy ? epoch.ValAccuracy : epoch.ValLoss;
 
+    public double ScoreOf(double valLoss, double valAccuracy) => Objective == TuningObjective.ValAccuracy ? valAccuracy : valLoss;
+
     public bool Better(double a, double b) => LossOf(a) < LossOf(b);
+
+    /// <summary>The space as stored (JSON), for comparing a reopened study with the one asked for.</summary>
+    public string SpaceJson => Json.Serialize(Space, indented: false);
+
+    /// <summary>
+    /// Throws when <paramref name="asked"/> is not the study stored here: another name, objective,
+    /// dataset or space. The message names both. A study stored before datasets were recorded
+    /// (no dataset) matches any.
+    /// </summary>
+    public void CheckSameAs(StudyDefinition asked, string where)
+    {
+        ArgumentNullException.ThrowIfNull(asked);
+        var problems = new List<string>();
+        if (Name != asked.Name) problems.Add($"its name is '{Name}', not '{asked.Name}'");
+        if (Objective != asked.Objective) problems.Add($"its objective is {Objective}, not {asked.Objective}");
+        if (Dataset is not null && asked.Dataset is not null && Dataset != asked.Dataset)
+        {
+            problems.Add($"it was made on the dataset '{Dataset}', not '{asked.Dataset}'");
+        }
+        if (SpaceJson != asked.SpaceJson)
+        {
+            problems.Add($"its space is [{Describe(Space)}], not [{Describe(asked.Space)}]");
+        }
+        if (problems.Count > 0)
+        {
+            throw new StudyMismatchException($"{where}: holds study '{Name}', which differs from the one asked for: {string.Join("; ", problems)}. Use another study name, or the study's own settings.");
+        }
+    }
+
+    private static string Describe(IReadOnlyList<HyperParameter> space) => string.Join(", ", space.Select(p => $"{p.Name}: {p.Describe()}"));
 }
+
+/// <summary>A study was reopened with another dataset, space, objective or name.</summary>
+public sealed class StudyMismatchException(string message) : InvalidOperationException(message);
+
+/// <summary>A trial's value at one rung of the pruner (after <paramref name="Epochs"/> epochs' worth of images).</summary>
+public sealed record RungValue(int Rung, double Epochs, double Value);
 
 /// <summary>One trial as the store holds it.</summary>
 public sealed record TrialRecord(
@@ -42,39 +88,79 @@ public sealed record TrialRecord(
     DateTimeOffset? Started,
     DateTimeOffset? Finished,
     double? Seconds,
-    int Attempts);
+    int Attempts,
+    double? Epochs = null,
+    int? Rung = null)
+{
+    /// <summary>The trial's values at the pruner's rungs (its current attempt), in rung order.</summary>
+    public IReadOnlyList<RungValue> Rungs { get; init; } = [];
+
+    public bool IsFinished => Status is TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed;
+
+    /// <summary>A score the search can learn from: completed, or pruned with the value it had.</summary>
+    public bool HasScore => Status is TrialStatus.Completed or TrialStatus.Pruned && Score is not null;
+}
+
+/// <summary>How a trial ended, as the worker that ran it reports it.</summary>
+public sealed record TrialResult(TrialStatus Status, double? Score, int? BestEpoch, double Epochs, double Seconds, string? Message = null, int? Rung = null)
+{
+    public static TrialResult Completed(double score, int bestEpoch, double epochs, double seconds) => new(TrialStatus.Completed, score, bestEpoch, epochs, seconds);
+
+    public static TrialResult Pruned(double score, int? bestEpoch, int rung, double epochs, double seconds) => new(TrialStatus.Pruned, score, bestEpoch, epochs, seconds, null, rung);
+
+    public static TrialResult Failed(string message, double epochs, double seconds) => new(TrialStatus.Failed, null, null, epochs, seconds, message);
+}
 
 /// <summary>A new trial's point, chosen by the oracle.</summary>
 public sealed record TrialProposal(double[] Unit, IReadOnlyDictionary<string, double> Hyperparameters);
 
+/// <summary>What a worker asks for when it claims a trial.</summary>
+public sealed record ClaimRequest(string Worker, int MaxTrials, TimeSpan StaleAfter, Func<IReadOnlyList<TrialRecord>, TrialProposal> Propose)
+{
+    /// <summary>True for a worker known to be dead (on this host, its process gone): its running trials are re-queued at once.</summary>
+    public Func<string, bool> OwnerIsDead { get; init; } = WorkerIdentity.IsKnownDead;
+}
+
 /// <summary>
-/// Where a study lives. Claims are atomic: concurrent workers (threads, processes, or later
-/// machines sharing a server database) each get different trials, and a proposal is made
-/// inside the claim so the oracle sees every trial claimed before it. SQLite is the embedded default.
+/// Where a study lives: one SQLite file (the default) or a PostgreSQL database that workers on
+/// many machines share. Claims are atomic: concurrent workers (threads, processes, machines)
+/// each get different trials, and a proposal is made inside the claim's transaction so the
+/// oracle sees every trial claimed before it. A finished trial never changes again; a worker
+/// whose trial was taken from it (re-queued after its heartbeat went stale) is told so by
+/// <see cref="Finish"/>, <see cref="Heartbeat"/> and <see cref="ReportIntermediate"/> returning false.
 /// </summary>
 public interface IStudyStore : IDisposable
 {
-    /// <summary>Creates the study, or checks that the stored one has the same name, space and objective.</summary>
+    /// <summary>Where the study is, for messages (a file path, or a URL without its password).</summary>
+    string Location { get; }
+
+    /// <summary>Creates the study, or checks that the stored one has the same name, space, objective and dataset.</summary>
     void OpenOrCreate(StudyDefinition definition);
 
     StudyDefinition Definition { get; }
 
     /// <summary>
-    /// Re-queues running trials whose heartbeat is older than <paramref name="staleAfter"/>, then
-    /// claims a queued trial, or, while fewer than <paramref name="maxTrials"/> exist, a new one
-    /// from <paramref name="propose"/>. Null when the budget is spent.
+    /// In one transaction: re-queues running trials whose heartbeat is older than the request's
+    /// StaleAfter or whose owner is known to be dead, then claims the oldest queued trial, or,
+    /// while fewer than MaxTrials exist, a new one from the request's Propose. Null when no trial
+    /// can be claimed now (the budget is spent; some may still be running elsewhere).
     /// </summary>
-    TrialRecord? Claim(string worker, int maxTrials, TimeSpan staleAfter, Func<IReadOnlyList<TrialRecord>, TrialProposal> propose);
+    TrialRecord? Claim(ClaimRequest request);
 
-    void Heartbeat(int trialId, string worker);
+    /// <summary>Beats a running trial's heartbeat; false when <paramref name="worker"/> no longer owns it.</summary>
+    bool Heartbeat(int trialId, string worker);
 
     /// <summary>Records one epoch of a trial's current attempt.</summary>
     void ReportEpoch(int trialId, string worker, int attempt, EpochRecord epoch);
 
-    /// <summary>Records the result if <paramref name="worker"/> still owns the trial; false when it was re-queued meanwhile.</summary>
-    bool Complete(int trialId, string worker, double score, int bestEpoch, double seconds);
+    /// <summary>Records a trial's value at a rung (its current attempt); false when <paramref name="worker"/> no longer owns it.</summary>
+    bool ReportIntermediate(int trialId, string worker, int attempt, RungValue value);
 
-    bool Fail(int trialId, string worker, string message, double seconds);
+    /// <summary>The values every trial recorded at <paramref name="rung"/> (each trial's current attempt), finished or running.</summary>
+    IReadOnlyList<double> RungValues(int rung);
+
+    /// <summary>Records how the trial ended if <paramref name="worker"/> still owns it; false when it was taken from it meanwhile.</summary>
+    bool Finish(int trialId, string worker, TrialResult result);
 
     /// <summary>Gives a claimed trial back to the queue (the worker was interrupted).</summary>
     void Release(int trialId, string worker);

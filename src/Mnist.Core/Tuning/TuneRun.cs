@@ -18,6 +18,9 @@ public sealed record TuneRequest
     public AcquisitionKind Acquisition { get; init; } = AcquisitionKind.Ucb;
     public TuningObjective Objective { get; init; } = TuningObjective.ValAccuracy;
 
+    /// <summary>The pruner by name (<see cref="Pruners.ByName"/>): asha or none.</summary>
+    public string Pruner { get; init; } = Pruners.None;
+
     /// <summary>Per-trial options: epoch cap, patience 5, data fraction, seed, batch size, augmentation.</summary>
     public TrainingOptions TrialOptions { get; init; } = new() { Epochs = 10 };
     public int? Threads { get; init; }
@@ -52,14 +55,18 @@ public static class TuneRun
         var device = Engine.Configure(request.Threads, request.Device);
         var space = ModelBuilder.SeedSearchSpace();
         var oracle = CreateOracle(request.Oracle, space, request.InitialPoints, request.Acquisition);
+        var pruner = Pruners.ByName(request.Pruner);
         var info = DatasetInfo.ByName(request.TrialOptions.Dataset);
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
 
         using var store = new SqliteStudyStore(request.StudyPath);
-        var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective);
+        var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective, info.Name);
         store.OpenOrCreate(definition);
-        var done = store.Trials().Count(t => t.Status is TrialStatus.Completed or TrialStatus.Failed);
-        log.WriteLine($"Study {store.Path}: {done} of {request.Trials} trials done; oracle {oracle.Name}; each trial up to {request.TrialOptions.Epochs} epochs on {request.TrialOptions.DataFraction:P0} of the training data.");
+        var done = store.Trials().Count(t => t.IsFinished);
+        var rungs = pruner.Rungs(request.TrialOptions.Epochs);
+        log.WriteLine($"Study {store.Location}: {done} of {request.Trials} trials done; oracle {oracle.Name}; pruner {pruner.Name}" +
+                      (rungs.Count > 0 ? $" (rungs at {string.Join(", ", rungs.Select(r => r.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))} epochs)" : "") +
+                      $"; each trial up to {request.TrialOptions.Epochs} epochs on {request.TrialOptions.DataFraction:P0} of the training data.");
 
         using var data = TrainingData.Create(dataset.Train, request.TrialOptions, info.ClassNames.Count, device);
         TensorBoardLog? tensorBoard = null;
@@ -76,6 +83,8 @@ public static class TuneRun
             MaxTrials = request.Trials,
             Seed = request.TrialOptions.Seed,
             StaleAfter = request.StaleAfter,
+            Pruner = pruner,
+            MaxEpochs = request.TrialOptions.Epochs,
         }, observer);
         await Task.Run(() => tuner.Run(ct), ct).ConfigureAwait(false);
         var pictures = StudyPlots.Write(studyDir, store.Definition, store.Trials());

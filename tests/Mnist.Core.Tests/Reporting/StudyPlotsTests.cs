@@ -22,9 +22,9 @@ public sealed class StudyPlotsTests : IDisposable
         for (var i = 0; i <= completed; i++)
         {
             var unit = Enumerable.Range(0, space.Dimensions).Select(_ => rnd.NextDouble()).ToArray();
-            var trial = store.Claim("test", completed + 1, TimeSpan.FromMinutes(2), _ => new TrialProposal(unit, space.FromUnit(unit)))!;
-            if (i == 2) store.Fail(trial.Id, "test", "InvalidOperationException: made up", 1);
-            else store.Complete(trial.Id, "test", 0.95 + 0.04 * rnd.NextDouble(), 2, 10 + i);
+            var trial = store.Claim(new ClaimRequest("test", completed + 1, TimeSpan.FromMinutes(2), _ => new TrialProposal(unit, space.FromUnit(unit))))!;
+            if (i == 2) store.Finish(trial.Id, "test", TrialResult.Failed("InvalidOperationException: made up", 0, 1));
+            else store.Finish(trial.Id, "test", TrialResult.Completed(0.95 + 0.04 * rnd.NextDouble(), 2, 2, 10 + i));
         }
         return path;
     }

@@ -53,7 +53,7 @@ public sealed class StudyStoreTests : IDisposable
         {
             TunerFor(first, 3, new FunctionObjective(TestFunctions.Branin), "w1").Run();
             // A fourth trial is claimed and its worker dies: no result, no more heartbeats.
-            var orphan = first.Claim("dead-worker", 6, TimeSpan.FromMinutes(2), _ => new TrialProposal([0.5, 0.5], TestFunctions.BraninSpace.FromUnit([0.5, 0.5])));
+            var orphan = first.Claim(new ClaimRequest("dead-worker", 6, TimeSpan.FromMinutes(2), _ => new TrialProposal([0.5, 0.5], TestFunctions.BraninSpace.FromUnit([0.5, 0.5]))));
             Assert.Equal(3, orphan!.Id);
         }
         var before = new Dictionary<int, double>();
@@ -76,9 +76,9 @@ public sealed class StudyStoreTests : IDisposable
     public void Given_a_live_heartbeat_When_another_worker_claims_Then_the_running_trial_is_not_taken()
     {
         using var store = Open();
-        var running = store.Claim("w1", 5, TimeSpan.FromMinutes(1), _ => new TrialProposal([0.1, 0.1], TestFunctions.BraninSpace.FromUnit([0.1, 0.1])));
+        var running = store.Claim(new ClaimRequest("w1", 5, TimeSpan.FromMinutes(1), _ => new TrialProposal([0.1, 0.1], TestFunctions.BraninSpace.FromUnit([0.1, 0.1]))));
 
-        var next = store.Claim("w2", 5, TimeSpan.FromMinutes(1), _ => new TrialProposal([0.9, 0.9], TestFunctions.BraninSpace.FromUnit([0.9, 0.9])));
+        var next = store.Claim(new ClaimRequest("w2", 5, TimeSpan.FromMinutes(1), _ => new TrialProposal([0.9, 0.9], TestFunctions.BraninSpace.FromUnit([0.9, 0.9]))));
 
         Assert.NotEqual(running!.Id, next!.Id);
         Assert.Equal("w1", store.Trials()[running.Id].Worker);
@@ -159,14 +159,28 @@ public sealed class StudyStoreTests : IDisposable
     }
 
     [Fact]
-    public void Given_a_study_When_reopened_with_another_space_Then_it_refuses_and_names_the_study()
+    public void Given_a_study_When_reopened_with_another_space_Then_it_refuses_and_names_both_spaces()
     {
         using (Open()) { }
         using var store = new SqliteStudyStore(DbPath);
 
-        var e = Assert.Throws<InvalidOperationException>(() => store.OpenOrCreate(new StudyDefinition("branin", TestFunctions.HartmannSpace.Parameters, TuningObjective.ValLoss)));
+        var e = Assert.Throws<StudyMismatchException>(() => store.OpenOrCreate(new StudyDefinition("branin", TestFunctions.HartmannSpace.Parameters, TuningObjective.ValLoss)));
 
         Assert.Contains("branin", e.Message);
+        Assert.Contains("x1: float -5..10", e.Message);
+        Assert.Contains("x6: float 0..1", e.Message);
+    }
+
+    [Fact]
+    public void Given_a_study_made_on_one_dataset_When_reopened_with_another_Then_it_refuses_and_names_both()
+    {
+        using (var first = new SqliteStudyStore(DbPath)) first.OpenOrCreate(Branin with { Dataset = "mnist" });
+        using var store = new SqliteStudyStore(DbPath);
+
+        var e = Assert.Throws<StudyMismatchException>(() => store.OpenOrCreate(Branin with { Dataset = "fashion-mnist" }));
+
+        Assert.Contains("'mnist'", e.Message);
+        Assert.Contains("'fashion-mnist'", e.Message);
     }
 
     [Fact]

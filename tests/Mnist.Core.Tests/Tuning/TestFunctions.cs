@@ -63,6 +63,6 @@ internal sealed class FunctionObjective(Func<IReadOnlyDictionary<string, double>
     public TrialOutcome Run(TrialContext context)
     {
         before?.Invoke(context);
-        return new TrialOutcome(f(context.Trial.Hyperparameters), 1);
+        return new TrialOutcome(f(context.Trial.Hyperparameters), 1, 1);
     }
 }

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Mnist.Core.Tuning;
+
+/// <summary>
+/// A worker's name, <c>host:pid:start:tag</c>: the machine, the process id and its start time
+/// (Unix milliseconds, so a recycled process id is not mistaken for the same worker), and a
+/// random tag. From it a worker on the same host can tell that another one is dead.
+/// </summary>
+public static class WorkerIdentity
+{
+    private static readonly Lazy<string> Current = new(() =>
+    {
+        using var self = Process.GetCurrentProcess();
+        return Make(Environment.MachineName, self.Id, StartMs(self));
+    });
+
+    /// <summary>This process's worker name (one per process, so its threads share it only if they share the tag).</summary>
+    public static string ForThisProcess() => Current.Value;
+
+    /// <summary>A fresh name for a worker of this process (its tag differs from the others').</summary>
+    public static string NewForThisProcess()
+    {
+        using var self = Process.GetCurrentProcess();
+        return Make(Environment.MachineName, self.Id, StartMs(self));
+    }
+
+    public static string Make(string host, int pid, long startMs) =>
+        string.Create(CultureInfo.InvariantCulture, $"{host}:{pid}:{startMs}:{Guid.NewGuid().ToString("N")[..6]}");
+
+    /// <summary>
+    /// True only when <paramref name="worker"/> names a process of this host that is gone (no
+    /// process with its id, or one started at another time). Names of other hosts, or that do
+    /// not parse, are never known dead: their heartbeat decides.
+    /// </summary>
+    public static bool IsKnownDead(string worker)
+    {
+        var parts = worker.Split(':');
+        if (parts.Length != 4 || parts[0] != Environment.MachineName) return false;
+        if (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) return false;
+        if (!long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var startMs)) return false;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            if (process.HasExited) return true;
+            return Math.Abs(StartMs(process) - startMs) > 1000; // the id was recycled by another process
+        }
+        catch (ArgumentException)
+        {
+            return true; // no such process
+        }
+        catch (InvalidOperationException)
+        {
+            return true; // it exited while we looked
+        }
+    }
+
+    private static long StartMs(Process p) => new DateTimeOffset(p.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
+}
