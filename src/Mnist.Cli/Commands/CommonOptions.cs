@@ -36,6 +36,11 @@ internal static class CommonOptions
         Description = PrunerHelp + " Default: the preset's (asha for seed, none for quick).",
     }.AcceptOnlyFromAmong(Core.Tuning.Pruners.Asha, Core.Tuning.Pruners.None);
 
+    public static Option<string?> Storage() => new("--storage")
+    {
+        Description = "Where the study lives: postgresql://user:password@host:port/database (one server that workers on many machines share), or sqlite:///PATH.db. Default: the SQLite file OUT/STUDY.db.",
+    };
+
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of tables." };
 
     public static Option<int?> Threads() => new("--threads")

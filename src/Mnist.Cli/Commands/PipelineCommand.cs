@@ -17,6 +17,8 @@ internal static class PipelineCommand
     }.AcceptOnlyFromAmong("quick", "seed");
     private static readonly Option<string> Oracle = new Option<string>("--oracle") { Description = "bayes or random.", DefaultValueFactory = _ => "bayes" }.AcceptOnlyFromAmong("bayes", "random");
     private static readonly Option<string?> Pruner = CommonOptions.PrunerOrPreset();
+    private static readonly Option<string?> Storage = CommonOptions.Storage();
+    private static readonly Option<string> Study = new("--study") { Description = "The search's study name (on a shared --storage, one per pipeline).", DefaultValueFactory = _ => PipelineRun.StudyName };
     private static readonly Option<bool> CompareSeed = new("--compare-seed") { Description = "Also train the seed's final model under the same final budget and report both." };
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick experiments)." };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => 42 };
@@ -28,7 +30,7 @@ internal static class PipelineCommand
     {
         var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
         {
-            DataDir, DatasetName, Out, Preset, Oracle, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -51,6 +53,8 @@ internal static class PipelineCommand
         Preset = PipelinePreset.ByName(parse.GetValue(Preset)!),
         Oracle = parse.GetValue(Oracle)!,
         Pruner = parse.GetValue(Pruner),
+        Storage = parse.GetValue(Storage),
+        Study = parse.GetValue(Study)!,
         CompareWithSeed = parse.GetValue(CompareSeed),
         TrainLimit = parse.GetValue(TrainLimit),
         Seed = parse.GetValue(Seed),

@@ -14,13 +14,19 @@ internal static class ReportCommand
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly Option<string?> Storage = CommonOptions.Storage();
+    private static readonly Option<string?> Study = new("--study") { Description = "With --storage: the study to include (its pictures are drawn into the --run folder)." };
 
     public static Command Create(CliContext context)
     {
         var command = new Command("report", "Write RUN/report.html: numbers, pictures (drawn first where missing) and hyperparameters of a run, study or pipeline.")
         {
-            Run, DataDir, Threads, Device,
+            Run, DataDir, Threads, Device, Storage, Study,
         };
+        command.Validators.Add(r =>
+        {
+            if ((r.GetValue(Storage) is null) != (r.GetValue(Study) is null)) r.AddError("--storage and --study go together: the study NAME held in the storage URL");
+        });
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, context.Cancellation);
@@ -38,5 +44,7 @@ internal static class ReportCommand
         DataDir = parse.GetValue(DataDir),
         Threads = parse.GetValue(Threads),
         Device = parse.GetValue(Device)!,
+        Storage = parse.GetValue(Storage),
+        Study = parse.GetValue(Study),
     };
 }

@@ -11,14 +11,26 @@ internal static class TuneCommand
 {
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
     private static readonly Option<string> DatasetName = CommonOptions.Dataset();
-    private static readonly Option<string> Out = new("--out") { Description = "Folder of the study database (NAME.db).", Required = true };
+    private static readonly Option<string> Out = new("--out") { Description = "Folder of the study database (NAME.db, unless --storage) and of the study's pictures.", Required = true };
+    private static readonly Option<string?> Storage = CommonOptions.Storage();
     private static readonly Option<string> Study = new("--study") { Description = "Study name; run the same command again (or in parallel) to resume or share it.", DefaultValueFactory = _ => "study" };
     private static readonly Option<int> Trials = new("--trials") { Description = "Trial budget of the study.", DefaultValueFactory = _ => 30 };
-    private static readonly Option<string> Oracle = new Option<string>("--oracle") { Description = "bayes (Gaussian process) or random.", DefaultValueFactory = _ => "bayes" }.AcceptOnlyFromAmong("bayes", "random");
+    private static readonly Option<string> Oracle = new Option<string>("--oracle")
+    {
+        Description = "bayes (Gaussian process), random, or hyperband (KerasTuner's: brackets of successive halving up to --max-epochs; promoted trials continue from their saved weights; --trials then caps the configurations only if given).",
+        DefaultValueFactory = _ => "bayes",
+    }.AcceptOnlyFromAmong("bayes", "random", TuneRun.Hyperband);
+    private static readonly Option<int> Factor = new("--factor") { Description = "Hyperband's reduction factor.", DefaultValueFactory = _ => 3 };
+    private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations") { Description = "How many times Hyperband runs its whole set of brackets.", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> Initial = new("--initial") { Description = "Random trials before the Gaussian process guides the search.", DefaultValueFactory = _ => 5 };
     private static readonly Option<string> Acquisition = new Option<string>("--acquisition") { Description = "ucb (beta 2.6, as KerasTuner) or ei (expected improvement).", DefaultValueFactory = _ => "ucb" }.AcceptOnlyFromAmong("ucb", "ei");
     private static readonly Option<string> Objective = new Option<string>("--objective") { Description = "val_accuracy (maximised) or val_loss (minimised), of each trial's best epoch.", DefaultValueFactory = _ => "val_accuracy" }.AcceptOnlyFromAmong("val_accuracy", "val_loss");
     private static readonly Option<string> Pruner = CommonOptions.Pruner(Pruners.None);
+    private static readonly Option<double> StaleAfter = new("--stale-after")
+    {
+        Description = "Seconds without a heartbeat after which a running trial is taken to be dead and run again by another worker (a worker on the same machine whose process is gone is noticed at once).",
+        DefaultValueFactory = _ => 120,
+    };
     private static readonly Option<int> MaxEpochs = new("--max-epochs") { Description = "Per-trial epoch cap (early stopping, patience 5, may end sooner).", DefaultValueFactory = _ => 10 };
     private static readonly Option<double> DataFraction = new("--data-fraction") { Description = "Stratified share of the training images each trial trains on.", DefaultValueFactory = _ => 1.0 };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => 42 };
@@ -30,7 +42,7 @@ internal static class TuneCommand
     {
         var command = new Command("tune", "Search the seed's hyperparameter space with Bayesian optimisation.")
         {
-            DataDir, DatasetName, Out, Study, Trials, Oracle, Initial, Acquisition, Objective, Pruner, MaxEpochs, DataFraction, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Storage, Study, Trials, Oracle, Factor, HyperbandIterations, Initial, Acquisition, Objective, Pruner, StaleAfter, MaxEpochs, DataFraction, Seed, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -47,6 +59,7 @@ internal static class TuneCommand
     public static TuneRequest ToRequest(ParseResult parse) => new()
     {
         OutDir = parse.GetRequiredValue(Out),
+        Storage = parse.GetValue(Storage),
         Study = parse.GetValue(Study)!,
         DataDir = parse.GetValue(DataDir),
         Trials = parse.GetValue(Trials),
@@ -55,6 +68,10 @@ internal static class TuneCommand
         Acquisition = parse.GetValue(Acquisition) == "ei" ? AcquisitionKind.Ei : AcquisitionKind.Ucb,
         Objective = parse.GetValue(Objective) == "val_loss" ? TuningObjective.ValLoss : TuningObjective.ValAccuracy,
         Pruner = parse.GetValue(Pruner)!,
+        Factor = parse.GetValue(Factor),
+        HyperbandIterations = parse.GetValue(HyperbandIterations),
+        HyperbandMaxConfigurations = parse.GetResult(Trials) is { Implicit: false } ? parse.GetValue(Trials) : null,
+        StaleAfter = TimeSpan.FromSeconds(parse.GetValue(StaleAfter)),
         TrialOptions = new TrainingOptions { Dataset = parse.GetValue(DatasetName)!, Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed) },
         Threads = parse.GetValue(Threads),
         Device = parse.GetValue(Device)!,
@@ -65,15 +82,16 @@ internal static class TuneCommand
 /// <summary><c>mnist study show DIR/NAME</c>.</summary>
 internal static class StudyCommand
 {
-    private static readonly Argument<string> Path = new("study") { Description = "DIR/NAME of a study (the file DIR/NAME.db)." };
+    private static readonly Argument<string> Path = new("study") { Description = "DIR/NAME of a SQLite study (the file DIR/NAME.db), or with --storage the study's NAME." };
+    private static readonly Option<string?> Storage = CommonOptions.Storage();
     private static readonly Option<bool> AsJson = CommonOptions.Json();
 
     public static Command Create(CliContext context)
     {
-        var show = new Command("show", "Show a study's trials, sorted by score, and its best trial.") { Path, AsJson };
+        var show = new Command("show", "Show a study's trials, sorted by score, and its best trial.") { Path, Storage, AsJson };
         show.SetAction(parse => CliApp.Guard(context, () =>
         {
-            var report = TuneRun.Show(parse.GetRequiredValue(Path));
+            var report = TuneRun.Show(parse.GetRequiredValue(Path), parse.GetValue(Storage));
             context.Output.WriteLine(parse.GetValue(AsJson) ? Core.Infrastructure.Json.Serialize(report) : report.ToText(ModelBuilder.SeedSearchSpace()));
             return Task.FromResult(CliApp.Ok);
         }));

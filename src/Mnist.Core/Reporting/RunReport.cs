@@ -21,6 +21,12 @@ public sealed record ReportRequest
     public string? DataDir { get; init; }
     public int? Threads { get; init; }
     public string Device { get; init; } = "cpu";
+
+    /// <summary>A study held elsewhere (a PostgreSQL URL, or a sqlite:/// file) to include as well: its name is <see cref="Study"/>.</summary>
+    public string? Storage { get; init; }
+
+    /// <summary>The study in <see cref="Storage"/> to include.</summary>
+    public string? Study { get; init; }
 }
 
 /// <summary>What a report holds: its file, the runs and studies in it, the pictures it had to draw, and what it could not show.</summary>
@@ -51,7 +57,8 @@ public static class RunReport
         var runDirs = RunFolders(dir);
         var studyFiles = Directory.GetFiles(dir, "*.db").Order(StringComparer.Ordinal).ToList();
         var pipelinePath = Path.Combine(dir, "pipeline.json");
-        if (runDirs.Count == 0 && studyFiles.Count == 0)
+        if (request.Storage is not null && request.Study is null) throw new ArgumentException("a report with a study storage needs the study's name");
+        if (runDirs.Count == 0 && studyFiles.Count == 0 && request.Storage is null)
         {
             throw new InvalidOperationException($"{dir}: holds no {ModelFile.DefaultFileName}, no run folder with one, and no study (*.db); nothing to report");
         }
@@ -74,7 +81,12 @@ public static class RunReport
         var studies = new List<string>();
         foreach (var file in studyFiles)
         {
-            if (Study(html, file, drawn, notes)) studies.Add(file);
+            if (Study(html, () => SqliteStudyStore.OpenExisting(file), file, dir, drawn, notes)) studies.Add(file);
+        }
+        if (request.Storage is { } storage)
+        {
+            var location = StorageUrl.Mask(storage) + " " + request.Study;
+            if (Study(html, () => StudyStorage.OpenExisting(storage, request.Study!), location, dir, drawn, notes)) studies.Add(location);
         }
         if (notes.Count > 0)
         {
@@ -221,22 +233,21 @@ public static class RunReport
         }
     }
 
-    private static bool Study(StringBuilder html, string file, List<string> drawn, List<string> notes)
+    private static bool Study(StringBuilder html, Func<IStudyStore> open, string where, string dir, List<string> drawn, List<string> notes)
     {
         StudyDefinition definition;
         IReadOnlyList<TrialRecord> trials;
         try
         {
-            using var store = SqliteStudyStore.OpenExisting(file);
+            using var store = open();
             definition = store.Definition;
             trials = store.Trials();
         }
         catch (InvalidDataException e)
         {
-            notes.Add($"{file}: not shown ({e.Message})");
+            notes.Add($"{where}: not shown ({e.Message})");
             return false;
         }
-        var dir = Path.GetDirectoryName(file)!;
         if (!PlotFiles.Exists(dir, StudyPlots.HistoryName(definition.Name)) || !PlotFiles.Exists(dir, StudyPlots.ParamsName(definition.Name)))
         {
             StudyPlots.Write(dir, definition, trials);
@@ -248,9 +259,9 @@ public static class RunReport
         html.Append(Inv, $"<h2>Study <code>{E(definition.Name)}</code></h2>");
         var facts = new List<(string, string)>
         {
-            ("file", file),
+            ("study", where),
             ("objective", metric + (definition.Objective == TuningObjective.ValAccuracy ? " (maximised)" : " (minimised)")),
-            ("trials", string.Create(Inv, $"{trials.Count} ({report.Completed} completed, {report.Failed} failed)")),
+            ("trials", string.Create(Inv, $"{trials.Count} ({report.Completed} completed, {report.Pruned} pruned, {report.Failed} failed); {report.EpochsTrained:0.##} epochs trained in all")),
         };
         if (report.Best is { } best) facts.Add(("best trial", string.Create(Inv, $"{best.Id}: {metric} {best.Score:0.0000} at epoch {best.BestEpoch}")));
         if (report.BestConfig is { } config) facts.Add(("best model", config.ToString()));

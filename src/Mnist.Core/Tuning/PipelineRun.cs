@@ -40,6 +40,12 @@ public sealed record PipelineRequest
     public PipelinePreset Preset { get; init; } = PipelinePreset.Quick;
     public string Oracle { get; init; } = "bayes";
 
+    /// <summary>Where the search's study lives (<see cref="TuneRequest.Storage"/>); null for DIR/study.db.</summary>
+    public string? Storage { get; init; }
+
+    /// <summary>The study's name (several pipelines may share one server with different names).</summary>
+    public string Study { get; init; } = PipelineRun.StudyName;
+
     /// <summary>The search's pruner; null for the preset's own.</summary>
     public string? Pruner { get; init; }
     public int Seed { get; init; } = 42;
@@ -101,7 +107,8 @@ public static class PipelineRun
         var report = await TuneRun.RunAsync(new TuneRequest
         {
             OutDir = outDir,
-            Study = StudyName,
+            Study = request.Study,
+            Storage = request.Storage,
             DataDir = request.DataDir,
             Trials = preset.Trials,
             InitialPoints = preset.InitialPoints,
@@ -135,7 +142,11 @@ public static class PipelineRun
             total.Elapsed.TotalSeconds, final.ModelPath, report.Pruned, report.EpochsTrained);
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.json"), Json.Serialize(summary));
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.md"), ToMarkdown(summary));
-        var page = await RunReport.WriteAsync(new ReportRequest { Dir = outDir, DataDir = request.DataDir, Threads = request.Threads, Device = request.Device }, log, ct).ConfigureAwait(false);
+        var page = await RunReport.WriteAsync(new ReportRequest
+        {
+            Dir = outDir, DataDir = request.DataDir, Threads = request.Threads, Device = request.Device,
+            Storage = request.Storage, Study = request.Storage is null ? null : request.Study,
+        }, log, ct).ConfigureAwait(false);
         log.WriteLine($"Report: {page.Path}");
         return summary;
     }

@@ -31,7 +31,7 @@ public sealed class SqliteStudyStore : IStudyStore
                 unit TEXT NOT NULL,
                 score REAL, best_epoch INTEGER, message TEXT,
                 worker TEXT, heartbeat_ms INTEGER, started_ms INTEGER, finished_ms INTEGER, seconds REAL,
-                attempts INTEGER NOT NULL DEFAULT 0, epochs REAL, rung INTEGER);
+                attempts INTEGER NOT NULL DEFAULT 0, epochs REAL, rung INTEGER, plan TEXT);
             CREATE TABLE IF NOT EXISTS epochs (
                 trial_id INTEGER NOT NULL REFERENCES trials(id), attempt INTEGER NOT NULL, epoch INTEGER NOT NULL,
                 loss REAL, accuracy REAL, val_loss REAL, val_accuracy REAL, learning_rate REAL, seconds REAL,
@@ -40,6 +40,7 @@ public sealed class SqliteStudyStore : IStudyStore
                 trial_id INTEGER NOT NULL REFERENCES trials(id), attempt INTEGER NOT NULL, rung INTEGER NOT NULL,
                 epochs REAL NOT NULL, value REAL NOT NULL,
                 PRIMARY KEY (trial_id, attempt, rung));
+            CREATE TABLE IF NOT EXISTS trial_state (trial_id INTEGER PRIMARY KEY REFERENCES trials(id), state BLOB NOT NULL);
             """);
         // Studies made before pruning: add its columns.
         var columns = new HashSet<string>();
@@ -50,6 +51,7 @@ public sealed class SqliteStudyStore : IStudyStore
         }
         if (!columns.Contains("epochs")) Execute("ALTER TABLE trials ADD COLUMN epochs REAL");
         if (!columns.Contains("rung")) Execute("ALTER TABLE trials ADD COLUMN rung INTEGER");
+        if (!columns.Contains("plan")) Execute("ALTER TABLE trials ADD COLUMN plan TEXT");
     }
 
     public string Location => Path;
@@ -113,9 +115,37 @@ public sealed class SqliteStudyStore : IStudyStore
             }
             var queued = Scalar("SELECT id FROM trials WHERE status = 'queued' ORDER BY id LIMIT 1", tx);
             long id;
+            var continued = false;
             if (queued is long q)
             {
                 id = q;
+            }
+            else if (request.Schedule is { } schedule)
+            {
+                var decision = schedule(ReadTrials(tx));
+                foreach (var retired in decision.Retire)
+                {
+                    Execute("UPDATE trials SET status = 'pruned', rung = (SELECT json_extract(plan, '$.round') FROM trials WHERE id = $id), finished_ms = $now WHERE id = $id AND status = 'paused'", tx,
+                        ("$id", retired), ("$now", now));
+                    Execute("DELETE FROM trial_state WHERE trial_id = $id", tx, ("$id", retired));
+                }
+                switch (decision)
+                {
+                    case ScheduleDecision.Start start:
+                        id = (long)Scalar("SELECT COUNT(*) FROM trials", tx)!;
+                        Execute("INSERT INTO trials(id, status, hyperparameters, unit, plan) VALUES ($id, 'queued', $hp, $unit, $plan)", tx,
+                            ("$id", id), ("$hp", Json.Serialize(start.Proposal.Hyperparameters, indented: false)), ("$unit", Json.Serialize(start.Proposal.Unit, indented: false)),
+                            ("$plan", Json.Serialize(start.Plan, indented: false)));
+                        break;
+                    case ScheduleDecision.Continue next:
+                        id = next.TrialId;
+                        continued = true;
+                        Execute("UPDATE trials SET plan = $plan WHERE id = $id AND status = 'paused'", tx, ("$id", id), ("$plan", Json.Serialize(next.Plan, indented: false)));
+                        break;
+                    default:
+                        tx.Commit();
+                        return null;
+                }
             }
             else
             {
@@ -130,11 +160,24 @@ public sealed class SqliteStudyStore : IStudyStore
                 Execute("INSERT INTO trials(id, status, hyperparameters, unit) VALUES ($id, 'queued', $hp, $unit)", tx,
                     ("$id", id), ("$hp", Json.Serialize(proposal.Hyperparameters, indented: false)), ("$unit", Json.Serialize(proposal.Unit, indented: false)));
             }
-            Execute("""
-                UPDATE trials SET status = 'running', worker = $w, heartbeat_ms = $now, started_ms = $now, finished_ms = NULL,
-                    score = NULL, best_epoch = NULL, message = NULL, seconds = NULL, epochs = NULL, rung = NULL, attempts = attempts + 1
-                WHERE id = $id
-                """, tx, ("$w", request.Worker), ("$now", now), ("$id", id));
+            if (continued)
+            {
+                // A promoted trial goes on in the same attempt: its epochs and rung values so far stay its own.
+                Execute("""
+                    UPDATE trials SET status = 'running', worker = $w, heartbeat_ms = $now, finished_ms = NULL, message = NULL
+                    WHERE id = $id
+                    """, tx, ("$w", request.Worker), ("$now", now), ("$id", id));
+            }
+            else
+            {
+                Execute("""
+                    UPDATE trials SET status = 'running', worker = $w, heartbeat_ms = $now, started_ms = COALESCE(CASE WHEN plan IS NOT NULL AND json_extract(plan, '$.round') > 0 THEN started_ms END, $now),
+                        finished_ms = NULL, score = NULL, best_epoch = NULL, message = NULL, epochs = NULL, rung = NULL,
+                        seconds = CASE WHEN plan IS NOT NULL AND json_extract(plan, '$.round') > 0 THEN seconds END,
+                        attempts = CASE WHEN plan IS NOT NULL AND json_extract(plan, '$.round') > 0 THEN attempts ELSE attempts + 1 END
+                    WHERE id = $id
+                    """, tx, ("$w", request.Worker), ("$now", now), ("$id", id));
+            }
             var trial = ReadTrials(tx, id).Single();
             tx.Commit();
             return trial;
@@ -211,6 +254,17 @@ public sealed class SqliteStudyStore : IStudyStore
             ("$id", trialId), ("$w", worker));
     }
 
+    public void SaveTrialState(int trialId, byte[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        lock (_gate) Execute("INSERT OR REPLACE INTO trial_state(trial_id, state) VALUES ($id, $s)", null, ("$id", trialId), ("$s", state));
+    }
+
+    public byte[]? LoadTrialState(int trialId)
+    {
+        lock (_gate) return Scalar("SELECT state FROM trial_state WHERE trial_id = $id", null, ("$id", trialId)) as byte[];
+    }
+
     public IReadOnlyList<TrialRecord> Trials()
     {
         lock (_gate) return ReadTrials(null);
@@ -240,7 +294,7 @@ public sealed class SqliteStudyStore : IStudyStore
     public bool Finish(int trialId, string worker, TrialResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (result.Status is not (TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed))
+        if (result.Status is not (TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed or TrialStatus.Paused))
         {
             throw new ArgumentException($"trial {trialId}: {result.Status} is not how a trial ends", nameof(result));
         }
@@ -253,6 +307,7 @@ public sealed class SqliteStudyStore : IStudyStore
                 WHERE id = $id AND worker = $w AND status = 'running'
                 """, tx, ("$s", StatusName(result.Status)), ("$score", result.Score), ("$be", result.BestEpoch), ("$m", result.Message), ("$now", NowMs()),
                 ("$sec", result.Seconds), ("$ep", result.Epochs), ("$rung", result.Rung), ("$id", trialId), ("$w", worker));
+            if (changed == 1 && result.Status != TrialStatus.Paused) Execute("DELETE FROM trial_state WHERE trial_id = $id", tx, ("$id", trialId));
             tx.Commit();
             return changed == 1;
         }
@@ -264,7 +319,7 @@ public sealed class SqliteStudyStore : IStudyStore
     {
         using var cmd = Command(
             "SELECT id, status, hyperparameters, unit, score, best_epoch, message, worker, heartbeat_ms, started_ms, finished_ms, seconds, attempts, " +
-            "COALESCE(epochs, (SELECT COUNT(*) FROM epochs e WHERE e.trial_id = trials.id AND e.attempt = trials.attempts)), rung FROM trials" +
+            "COALESCE(epochs, (SELECT COUNT(*) FROM epochs e WHERE e.trial_id = trials.id AND e.attempt = trials.attempts)), rung, plan FROM trials" +
             (only is null ? "" : " WHERE id = $id") + " ORDER BY id", tx, ("$id", only));
         using var r = cmd.ExecuteReader();
         var list = new List<TrialRecord>();
@@ -284,7 +339,8 @@ public sealed class SqliteStudyStore : IStudyStore
                 r.IsDBNull(11) ? null : r.GetDouble(11),
                 r.GetInt32(12),
                 r.IsDBNull(13) ? null : r.GetDouble(13),
-                r.IsDBNull(14) ? null : r.GetInt32(14)));
+                r.IsDBNull(14) ? null : r.GetInt32(14),
+                r.IsDBNull(15) ? null : Json.Deserialize<TrialPlan>(r.GetString(15), Path)));
         }
         r.Close();
         var rungs = ReadRungs(tx, only);

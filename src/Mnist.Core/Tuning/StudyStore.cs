@@ -13,6 +13,9 @@ public enum TrialStatus
     Running,
     Completed,
 
+    /// <summary>A Hyperband trial between rounds: its round is done, its weights saved; it is promoted (runs on) or retired (pruned).</summary>
+    Paused,
+
     /// <summary>Stopped early by the pruner at a rung; its score is its value there.</summary>
     Pruned,
     Failed,
@@ -90,12 +93,16 @@ public sealed record TrialRecord(
     double? Seconds,
     int Attempts,
     double? Epochs = null,
-    int? Rung = null)
+    int? Rung = null,
+    TrialPlan? Plan = null)
 {
     /// <summary>The trial's values at the pruner's rungs (its current attempt), in rung order.</summary>
     public IReadOnlyList<RungValue> Rungs { get; init; } = [];
 
     public bool IsFinished => Status is TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed;
+
+    /// <summary>Still to run, now or later: queued, running, or paused between Hyperband rounds.</summary>
+    public bool IsPending => !IsFinished;
 
     /// <summary>A score the search can learn from: completed, or pruned with the value it had.</summary>
     public bool HasScore => Status is TrialStatus.Completed or TrialStatus.Pruned && Score is not null;
@@ -109,6 +116,9 @@ public sealed record TrialResult(TrialStatus Status, double? Score, int? BestEpo
     public static TrialResult Pruned(double score, int? bestEpoch, int rung, double epochs, double seconds) => new(TrialStatus.Pruned, score, bestEpoch, epochs, seconds, null, rung);
 
     public static TrialResult Failed(string message, double epochs, double seconds) => new(TrialStatus.Failed, null, null, epochs, seconds, message);
+
+    /// <summary>A Hyperband round done: the trial waits to be promoted or retired.</summary>
+    public static TrialResult Paused(double score, int bestEpoch, double epochs, double seconds) => new(TrialStatus.Paused, score, bestEpoch, epochs, seconds);
 }
 
 /// <summary>A new trial's point, chosen by the oracle.</summary>
@@ -119,6 +129,13 @@ public sealed record ClaimRequest(string Worker, int MaxTrials, TimeSpan StaleAf
 {
     /// <summary>True for a worker known to be dead (on this host, its process gone): its running trials are re-queued at once.</summary>
     public Func<string, bool> OwnerIsDead { get; init; } = WorkerIdentity.IsKnownDead;
+
+    /// <summary>
+    /// A schedule (Hyperband) in place of <see cref="Propose"/>: inside the claim it may start a new
+    /// trial, continue a paused one, retire paused ones, or say wait or stop. With a schedule the
+    /// trial budget is the schedule's (MaxTrials caps new configurations only).
+    /// </summary>
+    public Func<IReadOnlyList<TrialRecord>, ScheduleDecision>? Schedule { get; init; }
 }
 
 /// <summary>
@@ -164,6 +181,12 @@ public interface IStudyStore : IDisposable
 
     /// <summary>Gives a claimed trial back to the queue (the worker was interrupted).</summary>
     void Release(int trialId, string worker);
+
+    /// <summary>Keeps a trial's saved state (a Hyperband trial's weights and optimiser state between rounds) where every worker can read it.</summary>
+    void SaveTrialState(int trialId, byte[] state);
+
+    /// <summary>The state saved by <see cref="SaveTrialState"/>, or null.</summary>
+    byte[]? LoadTrialState(int trialId);
 
     IReadOnlyList<TrialRecord> Trials();
 

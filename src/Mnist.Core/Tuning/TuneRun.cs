@@ -21,15 +21,29 @@ public sealed record TuneRequest
     /// <summary>The pruner by name (<see cref="Pruners.ByName"/>): asha or none.</summary>
     public string Pruner { get; init; } = Pruners.None;
 
+    /// <summary>Hyperband's reduction factor (oracle hyperband).</summary>
+    public int Factor { get; init; } = 3;
+
+    /// <summary>How many times Hyperband runs its whole set of brackets (KerasTuner's hyperband_iterations).</summary>
+    public int HyperbandIterations { get; init; } = 1;
+
+    /// <summary>With Hyperband, the schedule sets the number of trials; this caps it (null: no cap, <see cref="Trials"/> is ignored).</summary>
+    public int? HyperbandMaxConfigurations { get; init; }
+
     /// <summary>Per-trial options: epoch cap, patience 5, data fraction, seed, batch size, augmentation.</summary>
     public TrainingOptions TrialOptions { get; init; } = new() { Epochs = 10 };
     public int? Threads { get; init; }
     public string Device { get; init; } = "cpu";
+    /// <summary>A running trial whose heartbeat is older than this is re-queued (its worker is taken to be dead); heartbeats come at a sixth of it, at most every 10 s.</summary>
     public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Where to write TensorBoard event files (per trial: hyperparameters and epochs; per study: scores); null for none.</summary>
     public string? TensorBoardDir { get; init; }
 
+    /// <summary>Where the study lives: null for the SQLite file OUT/STUDY.db; a postgresql:// URL (workers on many machines) or a sqlite:/// file.</summary>
+    public string? Storage { get; init; }
+
+    /// <summary>The SQLite file of the study when <see cref="Storage"/> is null.</summary>
     public string StudyPath => SqliteStudyStore.FileFor(OutDir, Study);
 }
 
@@ -39,11 +53,13 @@ public sealed record TuneRequest
 /// </summary>
 public static class TuneRun
 {
+    public const string Hyperband = "hyperband";
+
     public static IOracle CreateOracle(string name, SearchSpace space, int initialPoints, AcquisitionKind acquisition) => name.ToLowerInvariant() switch
     {
         "bayes" or "bayesian" => new BayesianOracle(space, new BayesianOptions { InitialPoints = initialPoints, Acquisition = acquisition }),
-        "random" => new RandomOracle(space),
-        _ => throw new ArgumentException($"--oracle {name}: expected bayes or random"),
+        "random" or Hyperband => new RandomOracle(space),
+        _ => throw new ArgumentException($"oracle {name}: expected bayes, random or hyperband"),
     };
 
     public static async Task<StudyReport> RunAsync(TuneRequest request, ITunerObserver? observer = null, Func<ITrainingObserver?>? trialProgress = null, TextWriter? log = null, CancellationToken ct = default)
@@ -51,19 +67,31 @@ public static class TuneRun
         log ??= TextWriter.Null;
         if (request.Trials < 1) throw new ArgumentException($"--trials {request.Trials}: must be at least 1");
         if (request.InitialPoints < 0) throw new ArgumentException($"--initial {request.InitialPoints}: must be 0 or more");
+        if (request.StaleAfter < TimeSpan.FromSeconds(1)) throw new ArgumentException($"--stale-after {request.StaleAfter.TotalSeconds}: must be at least 1 second");
         request.TrialOptions.Validate();
         var device = Engine.Configure(request.Threads, request.Device);
         var space = ModelBuilder.SeedSearchSpace();
         var oracle = CreateOracle(request.Oracle, space, request.InitialPoints, request.Acquisition);
         var pruner = Pruners.ByName(request.Pruner);
+        var hyperband = string.Equals(request.Oracle, Hyperband, StringComparison.OrdinalIgnoreCase);
+        if (hyperband && pruner is not NoPruner) throw new ArgumentException($"oracle {Hyperband} does its own successive halving: use it with pruner {Pruners.None}, not {pruner.Name}");
         var info = DatasetInfo.ByName(request.TrialOptions.Dataset);
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
 
-        using var store = new SqliteStudyStore(request.StudyPath);
+        using var store = StudyStorage.Open(request.Storage, request.OutDir, request.Study);
         var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective, info.Name);
         store.OpenOrCreate(definition);
         var done = store.Trials().Count(t => t.IsFinished);
         var rungs = pruner.Rungs(request.TrialOptions.Epochs);
+        var scheduler = hyperband
+            ? new HyperbandScheduler(space, store.Definition.LossOf, request.TrialOptions.Epochs, request.Factor, request.HyperbandIterations, request.HyperbandMaxConfigurations, oracle)
+            : null;
+        if (scheduler is not null)
+        {
+            var (configs, epochs) = scheduler.Budget();
+            log.WriteLine($"Hyperband: max {scheduler.MaxEpochs} epochs, factor {scheduler.Factor}, {scheduler.Brackets} brackets; one iteration starts {configs} configurations and trains {epochs} epochs in all" +
+                          (request.HyperbandMaxConfigurations is { } cap && cap < configs * request.HyperbandIterations ? $" (capped at {cap} configurations by --trials)" : "") + ".");
+        }
         log.WriteLine($"Study {store.Location}: {done} of {request.Trials} trials done; oracle {oracle.Name}; pruner {pruner.Name}" +
                       (rungs.Count > 0 ? $" (rungs at {string.Join(", ", rungs.Select(r => r.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))} epochs)" : "") +
                       $"; each trial up to {request.TrialOptions.Epochs} epochs on {request.TrialOptions.DataFraction:P0} of the training data.");
@@ -76,15 +104,18 @@ public static class TuneRun
             log.WriteLine($"TensorBoard: {tensorBoard.LogDir} (trials in trial_N)");
         }
         var objective = new MnistTrialObjective(data, request.TrialOptions, store.Definition, device, trialProgress, tensorBoard?.LogDir);
-        var studyDir = Path.GetDirectoryName(store.Path)!;
+        var studyDir = Path.GetFullPath(request.OutDir); // the pictures, beside the SQLite file or wherever the study lives
+        Directory.CreateDirectory(studyDir);
         observer = new StudyReporting(store, studyDir, tensorBoard, observer);
         var tuner = new Tuner(store, oracle, space, objective, new TunerOptions
         {
-            MaxTrials = request.Trials,
+            MaxTrials = scheduler is null ? request.Trials : int.MaxValue,
             Seed = request.TrialOptions.Seed,
             StaleAfter = request.StaleAfter,
+            HeartbeatInterval = TimeSpan.FromTicks(Math.Clamp(request.StaleAfter.Ticks / 6, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(10).Ticks)),
             Pruner = pruner,
             MaxEpochs = request.TrialOptions.Epochs,
+            Scheduler = scheduler,
         }, observer);
         await Task.Run(() => tuner.Run(ct), ct).ConfigureAwait(false);
         var pictures = StudyPlots.Write(studyDir, store.Definition, store.Trials());
@@ -112,10 +143,10 @@ public static class TuneRun
         }
     }
 
-    /// <summary><c>mnist study show</c>.</summary>
-    public static StudyReport Show(string studyPath)
+    /// <summary><c>mnist study show</c>: DIR/NAME of a SQLite study, or NAME in <paramref name="storage"/>.</summary>
+    public static StudyReport Show(string study, string? storage = null)
     {
-        using var store = SqliteStudyStore.OpenExisting(SqliteStudyStore.Resolve(studyPath));
+        using var store = StudyStorage.OpenExisting(storage, study);
         return StudyReport.From(store);
     }
 }

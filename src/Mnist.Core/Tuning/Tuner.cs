@@ -14,6 +14,12 @@ public sealed record TrialContext(TrialRecord Trial, Action<EpochRecord> ReportE
     public IReadOnlyList<double> Rungs { get; init; } = [];
 
     public Func<int, double, double, bool> ShouldPrune { get; init; } = (_, _, _) => false;
+
+    /// <summary>A Hyperband trial's state saved at the end of its last round (weights, optimiser, history), or null.</summary>
+    public Func<byte[]?> LoadState { get; init; } = () => null;
+
+    /// <summary>Saves the trial's state for its next round (Hyperband).</summary>
+    public Action<byte[]> SaveState { get; init; } = _ => { };
 }
 
 /// <summary>What a trial yields: its score, the epoch it was reached at, the epochs trained, and the rung where it was pruned (null when it ran to its end).</summary>
@@ -66,6 +72,9 @@ public sealed record TunerOptions
 
     /// <summary>The per-trial epoch cap, which places the pruner's rungs.</summary>
     public double MaxEpochs { get; init; } = 1;
+
+    /// <summary>A schedule (Hyperband) that decides new trials, promotions and the budget in place of the oracle; null for none.</summary>
+    public ITrialScheduler? Scheduler { get; init; }
 }
 
 /// <summary>
@@ -88,13 +97,19 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
         var failuresInARow = 0;
         var ran = 0;
         var errors = new List<string>();
-        var claim = new ClaimRequest(_options.Worker, _options.MaxTrials, _options.StaleAfter, trials => Propose(trials, definition));
+        var claim = new ClaimRequest(_options.Worker, _options.MaxTrials, _options.StaleAfter, trials => Propose(trials, definition))
+        {
+            Schedule = _options.Scheduler is { } scheduler
+                ? trials => scheduler.Next(trials, new Random(unchecked(_options.Seed * 1_000_003 + trials.Count)))
+                : null,
+        };
         while (!ct.IsCancellationRequested)
         {
             var trial = store.Claim(claim);
             if (trial is null)
             {
                 var running = store.Trials().Count(t => t.Status is TrialStatus.Running or TrialStatus.Queued);
+                // Paused trials alone are the schedule's to promote or retire: a claim that returned nothing with none running means the end.
                 if (running == 0) break;
                 _observer.OnWaiting(running);
                 ct.WaitHandle.WaitOne(_options.WaitInterval);
@@ -112,8 +127,16 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
                 {
                     Rungs = rungs,
                     ShouldPrune = (rung, epochs, score) => ShouldPrune(trial, rung, epochs, score, definition, lost),
+                    LoadState = () => store.LoadTrialState(trial.Id),
+                    SaveState = state => store.SaveTrialState(trial.Id, state),
                 });
                 if (!double.IsFinite(outcome.Score)) error = $"score is {outcome.Score} (the training diverged)";
+                else if (trial.Plan is { } plan && !store.ReportIntermediate(trial.Id, _options.Worker, trial.Attempts, new RungValue(plan.Round, outcome.Epochs, outcome.Score)))
+                {
+                    heartbeat.Dispose();
+                    _observer.OnTrialLost(trial, clock.Elapsed);
+                    continue;
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -135,11 +158,10 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
             }
             heartbeat.Dispose();
             var seconds = clock.Elapsed.TotalSeconds;
-            var result = error is null
-                ? outcome!.PrunedAtRung is { } rung
-                    ? TrialResult.Pruned(outcome.Score, outcome.BestEpoch, rung, outcome.Epochs, seconds)
-                    : TrialResult.Completed(outcome.Score, outcome.BestEpoch, outcome.Epochs, seconds)
-                : TrialResult.Failed(error, outcome?.Epochs ?? 0, seconds);
+            var result = error is not null ? TrialResult.Failed(error, outcome?.Epochs ?? 0, seconds)
+                : outcome!.PrunedAtRung is { } rung ? TrialResult.Pruned(outcome.Score, outcome.BestEpoch, rung, outcome.Epochs, seconds)
+                : trial.Plan is { LastRound: false } ? TrialResult.Paused(outcome.Score, outcome.BestEpoch, outcome.Epochs, (trial.Seconds ?? 0) + seconds)
+                : TrialResult.Completed(outcome.Score, outcome.BestEpoch, outcome.Epochs, (trial.Plan is null ? 0 : trial.Seconds ?? 0) + seconds);
             if (!store.Finish(trial.Id, _options.Worker, result))
             {
                 _observer.OnTrialLost(trial, clock.Elapsed); // taken from this worker meanwhile: its result is not this worker's to record
