@@ -103,12 +103,16 @@ internal static class StudyCommand
 internal sealed class TunerProgress(TextWriter output, SearchSpace space) : ITunerObserver
 {
     public void OnTrialStart(TrialRecord trial) =>
-        output.WriteLine($"Trial {trial.Id}{(trial.Attempts > 1 ? $" (attempt {trial.Attempts})" : "")}: {space.Format(trial.Hyperparameters)}");
+        output.WriteLine($"Trial {trial.Id}{(trial.Attempts > 1 ? $" (attempt {trial.Attempts})" : "")}" +
+                         (trial.Plan is { } p ? $" [bracket {p.Bracket}, round {p.Round}: epochs {p.FromEpochs} to {p.Epochs}]" : "") +
+                         $": {space.Format(trial.Hyperparameters)}");
 
     public void OnTrialEnd(TrialRecord trial, TrialOutcome? outcome, string? error, TimeSpan elapsed) =>
         output.WriteLine(outcome switch
         {
             { PrunedAtRung: { } rung } => string.Create(CultureInfo.InvariantCulture, $"Trial {trial.Id} pruned at rung {rung} after {outcome.Epochs:0.###} epochs: score there {outcome.Score:0.0000}, {elapsed.TotalSeconds:0}s"),
+            not null when trial.Plan is { LastRound: false } plan => string.Create(CultureInfo.InvariantCulture,
+                $"Trial {trial.Id} finished round {plan.Round} of bracket {plan.Bracket} ({outcome.Epochs:0.###} epochs): score {outcome.Score:0.0000} at epoch {outcome.BestEpoch}, {elapsed.TotalSeconds:0}s; paused until promoted or retired"),
             not null => string.Create(CultureInfo.InvariantCulture, $"Trial {trial.Id} done: score {outcome.Score:0.0000} at epoch {outcome.BestEpoch} ({outcome.Epochs:0.###} epochs) in {elapsed.TotalSeconds:0}s"),
             null => $"Trial {trial.Id} failed after {elapsed.TotalSeconds:0}s: {error}",
         });

@@ -92,7 +92,7 @@ public static class TuneRun
             log.WriteLine($"Hyperband: max {scheduler.MaxEpochs} epochs, factor {scheduler.Factor}, {scheduler.Brackets} brackets; one iteration starts {configs} configurations and trains {epochs} epochs in all" +
                           (request.HyperbandMaxConfigurations is { } cap && cap < configs * request.HyperbandIterations ? $" (capped at {cap} configurations by --trials)" : "") + ".");
         }
-        log.WriteLine($"Study {store.Location}: {done} of {request.Trials} trials done; oracle {oracle.Name}; pruner {pruner.Name}" +
+        log.WriteLine($"Study {store.Location}: {done} {(scheduler is null ? $"of {request.Trials} " : "")}trials done; oracle {(scheduler is null ? oracle.Name : scheduler.Name)}; pruner {pruner.Name}" +
                       (rungs.Count > 0 ? $" (rungs at {string.Join(", ", rungs.Select(r => r.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))} epochs)" : "") +
                       $"; each trial up to {request.TrialOptions.Epochs} epochs on {request.TrialOptions.DataFraction:P0} of the training data.");
 
