@@ -68,7 +68,10 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
         }
     }
 
-    private static string Describe(IReadOnlyList<HyperParameter> space) => string.Join(", ", space.Select(p => $"{p.Name}: {p.Describe()}"));
+    private static string Describe(IReadOnlyList<HyperParameter> space) => string.Join(", ", space.Select(p =>
+        $"{p.Name}: {p.Describe()}" + (p.Conditions is { Count: > 0 } c
+            ? " if " + string.Join(" and ", c.Select(x => $"{x.Parent} in {{{string.Join(", ", x.Values.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))}}}"))
+            : "")));
 }
 
 /// <summary>A study was reopened with another dataset, space, objective or name.</summary>

@@ -188,6 +188,7 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
 
     private bool ShouldPrune(TrialRecord trial, int rung, double epochs, double score, StudyDefinition definition, CancellationTokenSource lost)
     {
+        if (!double.IsFinite(score)) return true; // diverged: stop now; the trial ends failed with its non-finite score, not recorded at the rung
         if (!store.ReportIntermediate(trial.Id, _options.Worker, trial.Attempts, new RungValue(rung, epochs, score)))
         {
             lost.Cancel();
