@@ -20,7 +20,27 @@ namespace Mnist.Bench
             root.Subcommands.Add(Drawn(output));
             root.Subcommands.Add(PlainLoop(output));
             root.Subcommands.Add(Engines(output));
+            root.Subcommands.Add(Surrogate(output));
             return root;
+        }
+
+        /// <summary>How the surrogate should learn from pruned trials: a multi-fidelity test problem searched with each choice.</summary>
+        private static Command Surrogate(TextWriter output)
+        {
+            var seeds = new Option<int>("--seeds") { DefaultValueFactory = _ => 5 };
+            var trials = new Option<int>("--trials") { DefaultValueFactory = _ => 30 };
+            var markdown = new Option<string?>("--markdown") { Description = "Also write the table (Markdown) to this file." };
+            var command = new Command("surrogate", "ASHA on a multi-fidelity test function: the resource as a surrogate input against a pruned trial's last value as final, and no pruning.") { seeds, trials, markdown };
+            command.SetAction(parse =>
+            {
+                var rows = SurrogateExperiment.Run(parse.GetValue(seeds), parse.GetValue(trials), output);
+                var text = SurrogateExperiment.ToMarkdown(rows, parse.GetValue(seeds), parse.GetValue(trials),
+                    "dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+                output.Write(text);
+                if (parse.GetValue(markdown) is { } path) AtomicFile.WriteAllText(path, text);
+                return 0;
+            });
+            return command;
         }
 
         private static Command Speed(TextWriter output)

@@ -81,4 +81,72 @@ public sealed class MnistTuningTests
             Assert.True(TfRecords.Contains(TfRecords.ReadAll(Path.Combine(dir.Path, "tb", sub)), sub == "search" ? "study/score" : "val_loss"), sub);
         }
     }
+
+    /// <summary>Cancels the run when the <paramref name="n"/>-th epoch (counting every training of the process) ends.</summary>
+    private sealed class CancelAtEpoch(CancellationTokenSource cts, int n, Func<int> next) : Core.Training.ITrainingObserver
+    {
+        public void OnEpochEnd(Core.Training.EpochRecord record, bool improved, Core.Training.TrainerState state)
+        {
+            if (next() == n) cts.Cancel();
+        }
+    }
+
+    private static PipelineRequest TinyPipeline(string dir) => new()
+    {
+        OutDir = dir,
+        DataDir = TestData.MnistDir,
+        Preset = new PipelinePreset("tiny", 2, 1, 1, 1.0, 2),
+        TrainLimit = 1500,
+    };
+
+    [Fact]
+    public async Task Given_a_pipeline_interrupted_in_its_final_training_When_run_again_Then_the_search_is_kept_and_the_final_training_resumes()
+    {
+        using var dir = new TempDir();
+        using var cts = new CancellationTokenSource();
+        var epochs = 0;
+        var request = TinyPipeline(dir.Path);
+        // Two one-epoch trials, then the final training: cancelled when its first epoch ends.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PipelineRun.RunAsync(request, progress: () => new CancelAtEpoch(cts, 3, () => ++epochs), ct: cts.Token));
+        var checkpoint = ModelFile.Read(Path.Combine(dir.Path, "final", ModelFile.CheckpointFileName));
+        Assert.Equal(1, checkpoint.TrainerState!.EpochsDone);
+        IReadOnlyList<TrialRecord> before;
+        using (var store = SqliteStudyStore.OpenExisting(Path.Combine(dir.Path, PipelineRun.StudyName + ".db"))) before = store.Trials();
+
+        var log = new StringWriter();
+        var summary = await PipelineRun.RunAsync(request, log: log);
+
+        using var after = SqliteStudyStore.OpenExisting(Path.Combine(dir.Path, PipelineRun.StudyName + ".db"));
+        Assert.Equal(before.Select(t => (t.Id, t.Attempts, t.Score)), after.Trials().Select(t => (t.Id, t.Attempts, t.Score)));
+        Assert.Contains("Resuming", log.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, summary.FinalEpochs);
+        var final = ModelFile.Read(summary.ModelPath);
+        Assert.Equal(checkpoint.History[0], final.History[0]);
+    }
+
+    [Fact]
+    public async Task Given_a_pipeline_interrupted_inside_its_second_trial_When_run_again_Then_the_first_trial_is_kept_and_the_second_is_run_again()
+    {
+        using var dir = new TempDir();
+        using var cts = new CancellationTokenSource();
+        var request = TinyPipeline(dir.Path) with { Preset = new PipelinePreset("tiny", 2, 1, 2, 1.0, 1) };
+        var epochs = 0;
+        // Trial 0 trains two epochs; trial 1 is cancelled when its first epoch ends.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PipelineRun.RunAsync(request, progress: () => new CancelAtEpoch(cts, 3, () => ++epochs), ct: cts.Token));
+        TrialRecord first;
+        using (var store = SqliteStudyStore.OpenExisting(Path.Combine(dir.Path, PipelineRun.StudyName + ".db")))
+        {
+            var trials = store.Trials();
+            Assert.Equal((TrialStatus.Completed, TrialStatus.Queued), (trials[0].Status, trials[1].Status));
+            first = trials[0];
+        }
+
+        var summary = await PipelineRun.RunAsync(request);
+
+        using var after = SqliteStudyStore.OpenExisting(Path.Combine(dir.Path, PipelineRun.StudyName + ".db"));
+        var again = after.Trials();
+        Assert.Equal((first.Attempts, first.Score), (again[0].Attempts, again[0].Score));
+        Assert.Equal((TrialStatus.Completed, 2), (again[1].Status, again[1].Attempts));
+        Assert.Equal(2, summary.CompletedTrials);
+    }
 }
