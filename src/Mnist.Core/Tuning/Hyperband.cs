@@ -93,13 +93,14 @@ public sealed class HyperbandScheduler : ITrialScheduler
     /// <summary>Configurations in round <paramref name="round"/> of bracket <paramref name="bracket"/> (KerasTuner's <c>_get_size</c>).</summary>
     public int Size(int bracket, int round)
     {
-        var bracket0EndSize = Math.Ceiling(1 + Math.Log(MaxEpochs) / Math.Log(Factor) - 1e-12);
+        // The same floating-point arithmetic as KerasTuner's (math.log(x, base) is log(x) / log(base)), so the sizes agree exactly.
+        var bracket0EndSize = Math.Ceiling(1 + Math.Log(MaxEpochs) / Math.Log(Factor));
         var bracketEndSize = bracket0EndSize / (bracket + 1);
-        return (int)Math.Ceiling(bracketEndSize * Math.Pow(Factor, bracket - round) - 1e-9);
+        return (int)Math.Ceiling(bracketEndSize * Math.Pow(Factor, bracket - round));
     }
 
     /// <summary>The epochs a configuration has trained after round <paramref name="round"/> of bracket <paramref name="bracket"/> (KerasTuner's <c>_get_epochs</c>).</summary>
-    public int Epochs(int bracket, int round) => (int)Math.Ceiling(MaxEpochs / Math.Pow(Factor, bracket - round) - 1e-9);
+    public int Epochs(int bracket, int round) => (int)Math.Ceiling(MaxEpochs / Math.Pow(Factor, bracket - round));
 
     /// <summary>Configurations one iteration starts, and epochs it trains in all (a promoted trial trains only its new epochs).</summary>
     public (int Configurations, int Epochs) Budget()
@@ -120,6 +121,11 @@ public sealed class HyperbandScheduler : ITrialScheduler
         var brackets = planned.GroupBy(t => (t.Plan!.Iteration, t.Plan.Bracket))
             .OrderBy(g => g.Min(t => t.Id)).ToList();
         var retire = new List<int>();
+        var budgetLeft = MaxConfigurations is not { } cap || trials.Count < cap;
+        // A bracket's round sizes: KerasTuner's, or scaled down in proportion when the trial budget
+        // stopped its first round short (so that its trials are still promoted and some complete).
+        int SizeOf(int bracket, int round, int started) =>
+            budgetLeft || started >= Size(bracket, 0) ? Size(bracket, round) : Math.Max(1, (int)Math.Ceiling((double)Size(bracket, round) * started / Size(bracket, 0)));
         foreach (var group in brackets)
         {
             var (iteration, bracket) = group.Key;
@@ -127,30 +133,28 @@ public sealed class HyperbandScheduler : ITrialScheduler
             // A round that is full retires the paused trials of the round before it, which were not promoted.
             for (var r = 1; r <= bracket; r++)
             {
-                if (members.Count(t => t.Plan!.Round >= r) >= Size(bracket, r))
+                if (members.Count(t => t.Plan!.Round >= r) >= SizeOf(bracket, r, members.Count))
                 {
                     retire.AddRange(members.Where(t => t.Status == TrialStatus.Paused && t.Plan!.Round == r - 1).Select(t => t.Id));
                 }
             }
         }
-        var budgetLeft = MaxConfigurations is not { } cap || trials.Count < cap;
         foreach (var group in brackets)
         {
             var (iteration, bracket) = group.Key;
             var members = group.ToList();
-            if (members.Count(t => t.Plan!.Round >= bracket) >= Size(bracket, bracket)) continue; // every trial of the last round exists
-            if (members.Count < Size(bracket, 0))
-            {
-                if (budgetLeft) return Start(trials, rng, iteration, bracket, retire);
-                continue;
-            }
+            if (members.Count(t => t.Plan!.Round >= bracket) >= SizeOf(bracket, bracket, members.Count)) continue; // every trial of the last round exists
+            if (members.Count < Size(bracket, 0) && budgetLeft) return Start(trials, rng, iteration, bracket, retire);
             for (var r = 1; r <= bracket; r++)
             {
+                var size = SizeOf(bracket, r, members.Count);
                 var promoted = members.Count(t => t.Plan!.Round >= r);
                 var candidates = members.Where(t => t.Plan!.Round == r - 1 && t.Status == TrialStatus.Paused && t.Score is not null && !retire.Contains(t.Id)).ToList();
-                // With the budget spent before the round filled, the round is as large as it got.
-                var pastSize = budgetLeft || r > 1 ? Size(bracket, r - 1) : Math.Min(Size(bracket, r - 1), members.Count);
-                if (promoted < Size(bracket, r) && candidates.Count > pastSize - Size(bracket, r))
+                // KerasTuner's rule: promote the best finished candidate once more have finished than will be thrown
+                // out. Trials of the round that failed will never finish: they leave the round smaller.
+                var failed = members.Count(t => t.Plan!.Round == r - 1 && t.Status == TrialStatus.Failed);
+                var pastSize = SizeOf(bracket, r - 1, members.Count) - failed;
+                if (promoted < size && candidates.Count > 0 && candidates.Count > pastSize - size)
                 {
                     var best = candidates.OrderBy(t => Loss(t)).ThenBy(t => t.Id).First();
                     return new ScheduleDecision.Continue(best.Id, new TrialPlan(iteration, bracket, r, Epochs(bracket, r - 1), Epochs(bracket, r))) { Retire = retire };

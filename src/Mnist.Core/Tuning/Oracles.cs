@@ -101,8 +101,13 @@ public sealed record BayesianOptions
     public int LocalRefinements { get; init; } = 5;
     public int KernelRestarts { get; init; } = 4;
 
-    /// <summary>How the surrogate learns from trials the pruner stopped.</summary>
-    public PrunedTrialModel PrunedTrials { get; init; } = PrunedTrialModel.ResourceInput;
+    /// <summary>
+    /// How the surrogate learns from trials the pruner stopped. A pruned trial's last value as if it
+    /// were final, by measurement: on a multi-fidelity Hartmann 6-D searched with ASHA, 30 trials,
+    /// 10 seeds, its median regret was 1.80 against 2.86 with the resource as an input
+    /// (<c>mnist-bench surrogate</c>; see the README).
+    /// </summary>
+    public PrunedTrialModel PrunedTrials { get; init; } = PrunedTrialModel.LastValue;
 
     /// <summary>Closeness below which a proposal counts as a trial already made (<see cref="SearchSpace.NearDuplicate"/>).</summary>
     public double DuplicateThreshold { get; init; } = SearchSpace.DefaultDuplicateThreshold;
@@ -126,8 +131,8 @@ public enum PrunedTrialModel
 /// acquisition function (UCB with β = 2.6, or expected improvement), maximised from many random
 /// candidates and refined locally by bounded BFGS. Trials still running count with the worst
 /// loss seen (a pessimistic guess, as KerasTuner does) so that concurrent workers spread out.
-/// With a pruner, the resource is one more input of the surrogate (<see cref="PrunedTrialModel"/>),
-/// so pruned trials and every trial's rung values teach it too. Inactive hyperparameters are
+/// With a pruner, a pruned trial counts with its value at the rung where it stopped, as if final
+/// (<see cref="PrunedTrialModel"/>: chosen over the resource as a surrogate input by measurement). Inactive hyperparameters are
 /// put at their defaults before the surrogate sees a point, and no proposal is a near duplicate
 /// of a configuration tried already (<see cref="SearchSpace.NearDuplicate"/>).
 /// </summary>

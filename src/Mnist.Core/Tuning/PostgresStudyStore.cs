@@ -266,7 +266,8 @@ public sealed class PostgresStudyStore : IStudyStore
                   """ // a promoted trial goes on in the same attempt: its epochs and rung values so far stay its own
                 : $"""
                   UPDATE trials SET status = 'running', worker = @w, heartbeat = c.now, started = COALESCE(CASE WHEN {PlanRound} > 0 THEN started END, c.now),
-                      finished = NULL, score = NULL, best_epoch = NULL, message = NULL, seconds = NULL, epochs = NULL, rung = NULL,
+                      finished = NULL, score = NULL, best_epoch = NULL, message = NULL, epochs = NULL, rung = NULL,
+                      seconds = CASE WHEN {PlanRound} > 0 THEN seconds END,
                       attempts = CASE WHEN {PlanRound} > 0 THEN attempts ELSE attempts + 1 END, claim = @token
                   FROM (SELECT clock_timestamp() AS now) c
                   WHERE study_id = @s AND number = @n
@@ -385,14 +386,15 @@ public sealed class PostgresStudyStore : IStudyStore
             ("s", study), ("n", trialId), ("w", worker)));
     }
 
-    public void SaveTrialState(int trialId, byte[] state)
+    public bool SaveTrialState(int trialId, string worker, int attempt, byte[] state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var study = StudyId;
-        Run("save a trial's state", RetryFor, (db, _) => Execute(db, null, """
-            INSERT INTO trial_state(study_id, trial, state) VALUES (@s, @n, @state)
+        return Run("save a trial's state", RetryFor, (db, _) => Execute(db, null, """
+            INSERT INTO trial_state(study_id, trial, state)
+            SELECT @s, @n, @state FROM trials WHERE study_id = @s AND number = @n AND worker = @w AND status = 'running' AND attempts = @a
             ON CONFLICT (study_id, trial) DO UPDATE SET state = excluded.state
-            """, ("s", study), ("n", trialId), ("state", state)));
+            """, ("s", study), ("n", trialId), ("state", state), ("w", worker), ("a", attempt)) == 1);
     }
 
     public byte[]? LoadTrialState(int trialId)

@@ -49,9 +49,18 @@ public sealed class SqliteStudyStore : IStudyStore
         {
             while (r.Read()) columns.Add(r.GetString(1));
         }
-        if (!columns.Contains("epochs")) Execute("ALTER TABLE trials ADD COLUMN epochs REAL");
-        if (!columns.Contains("rung")) Execute("ALTER TABLE trials ADD COLUMN rung INTEGER");
-        if (!columns.Contains("plan")) Execute("ALTER TABLE trials ADD COLUMN plan TEXT");
+        foreach (var (column, type) in new[] { ("epochs", "REAL"), ("rung", "INTEGER"), ("plan", "TEXT") })
+        {
+            if (columns.Contains(column)) continue;
+            try
+            {
+                Execute($"ALTER TABLE trials ADD COLUMN {column} {type}");
+            }
+            catch (SqliteException e) when (e.Message.Contains("duplicate column", StringComparison.OrdinalIgnoreCase))
+            {
+                // another worker added it a moment ago
+            }
+        }
     }
 
     public string Location => Path;
@@ -254,10 +263,16 @@ public sealed class SqliteStudyStore : IStudyStore
             ("$id", trialId), ("$w", worker));
     }
 
-    public void SaveTrialState(int trialId, byte[] state)
+    public bool SaveTrialState(int trialId, string worker, int attempt, byte[] state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        lock (_gate) Execute("INSERT OR REPLACE INTO trial_state(trial_id, state) VALUES ($id, $s)", null, ("$id", trialId), ("$s", state));
+        lock (_gate)
+        {
+            return Execute("""
+                INSERT OR REPLACE INTO trial_state(trial_id, state)
+                SELECT $id, $s FROM trials WHERE id = $id AND worker = $w AND status = 'running' AND attempts = $a
+                """, null, ("$id", trialId), ("$s", state), ("$w", worker), ("$a", attempt)) == 1;
+        }
     }
 
     public byte[]? LoadTrialState(int trialId)

@@ -185,8 +185,11 @@ public interface IStudyStore : IDisposable
     /// <summary>Gives a claimed trial back to the queue (the worker was interrupted).</summary>
     void Release(int trialId, string worker);
 
-    /// <summary>Keeps a trial's saved state (a Hyperband trial's weights and optimiser state between rounds) where every worker can read it.</summary>
-    void SaveTrialState(int trialId, byte[] state);
+    /// <summary>
+    /// Keeps a trial's saved state (a Hyperband trial's weights and optimiser state between rounds)
+    /// where every worker can read it, if <paramref name="worker"/> still runs that attempt; false when it does not.
+    /// </summary>
+    bool SaveTrialState(int trialId, string worker, int attempt, byte[] state);
 
     /// <summary>The state saved by <see cref="SaveTrialState"/>, or null.</summary>
     byte[]? LoadTrialState(int trialId);

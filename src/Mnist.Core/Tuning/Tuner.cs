@@ -106,11 +106,16 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
         while (!ct.IsCancellationRequested)
         {
             var trial = store.Claim(claim);
+            var running = 0;
             if (trial is null)
             {
-                var running = store.Trials().Count(t => t.Status is TrialStatus.Running or TrialStatus.Queued);
-                // Paused trials alone are the schedule's to promote or retire: a claim that returned nothing with none running means the end.
-                if (running == 0) break;
+                running = store.Trials().Count(t => t.Status is TrialStatus.Running or TrialStatus.Queued);
+                // Paused trials alone are the schedule's to promote or retire: a claim that returns nothing with none running means the end.
+                // (A trial that ended between the claim and this look may have made a promotion possible: claim once more first.)
+                if (running == 0 && (trial = store.Claim(claim)) is null) break;
+            }
+            if (trial is null)
+            {
                 _observer.OnWaiting(running);
                 ct.WaitHandle.WaitOne(_options.WaitInterval);
                 continue;
@@ -118,7 +123,7 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
             _observer.OnTrialStart(trial);
             var clock = Stopwatch.StartNew();
             using var lost = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var heartbeat = new Timer(_ => Beat(trial.Id, lost), null, _options.HeartbeatInterval, _options.HeartbeatInterval);
+            using var heartbeat = new Heartbeat(() => Beat(trial.Id, lost), _options.HeartbeatInterval);
             TrialOutcome? outcome = null;
             string? error = null;
             try
@@ -128,7 +133,10 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
                     Rungs = rungs,
                     ShouldPrune = (rung, epochs, score) => ShouldPrune(trial, rung, epochs, score, definition, lost),
                     LoadState = () => store.LoadTrialState(trial.Id),
-                    SaveState = state => store.SaveTrialState(trial.Id, state),
+                    SaveState = state =>
+                    {
+                        if (!store.SaveTrialState(trial.Id, _options.Worker, trial.Attempts, state)) lost.Cancel();
+                    },
                 });
                 if (!double.IsFinite(outcome.Score)) error = $"score is {outcome.Score} (the training diverged)";
                 else if (trial.Plan is { } plan && !store.ReportIntermediate(trial.Id, _options.Worker, trial.Attempts, new RungValue(plan.Round, outcome.Epochs, outcome.Score)))
@@ -222,13 +230,34 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
         {
             // the trial ended while the timer fired
         }
-#pragma warning disable CA1031 // A missed heartbeat is retried at the next tick; the store decides when one is stale.
+#pragma warning disable CA1031 // A missed heartbeat is retried at the next tick; the store decides when one is stale. Nothing may escape a timer thread.
         catch (Exception e)
-#pragma warning restore CA1031
         {
-            _observer.OnWarning($"heartbeat of trial {trialId} failed ({e.GetType().Name}: {e.Message}); retrying at the next beat.");
+            try
+            {
+                _observer.OnWarning($"heartbeat of trial {trialId} failed ({e.GetType().Name}: {e.Message}); retrying at the next beat.");
+            }
+            catch (Exception)
+            {
+            }
         }
+#pragma warning restore CA1031
     }
 
     private sealed class NullObserver : ITunerObserver;
+
+    /// <summary>A timer whose disposal waits for a beat in progress, so that no beat runs after the trial ended.</summary>
+    private sealed class Heartbeat(Action beat, TimeSpan interval) : IDisposable
+    {
+        private readonly Timer _timer = new(_ => beat(), null, interval, interval);
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            using var done = new ManualResetEvent(false);
+            if (_timer.Dispose(done)) done.WaitOne();
+        }
+    }
 }

@@ -68,7 +68,7 @@ public sealed class HyperbandTests : IDisposable
         }
     }
 
-    private (SqliteStudyStore Store, CurveObjective Objective, int Ran) RunStudy(int maxEpochs)
+    private (SqliteStudyStore Store, CurveObjective Objective, int Ran) RunStudy(int maxEpochs, int? cap = null)
     {
         var store = new SqliteStudyStore(_dir.File("hb.db"));
         store.OpenOrCreate(new StudyDefinition("hb", TestFunctions.BraninSpace.Parameters, TuningObjective.ValLoss));
@@ -77,7 +77,7 @@ public sealed class HyperbandTests : IDisposable
         {
             MaxTrials = int.MaxValue,
             Worker = "w",
-            Scheduler = new HyperbandScheduler(TestFunctions.BraninSpace, store.Definition.LossOf, maxEpochs),
+            Scheduler = new HyperbandScheduler(TestFunctions.BraninSpace, store.Definition.LossOf, maxEpochs, maxConfigurations: cap),
         });
         return (store, objective, tuner.Run());
     }
@@ -124,6 +124,30 @@ public sealed class HyperbandTests : IDisposable
         var promotedIds = bracket2.Where(t => t.Plan!.Round >= 1).Select(t => t.Id).Order().ToList();
         Assert.Equal(round0.Take(4).Select(x => x.Id).Order(), promotedIds);
         Assert.All(bracket2.Where(t => t.Plan!.Round == 0), t => Assert.Equal((TrialStatus.Pruned, 0), (t.Status, t.Rung!.Value)));
+    }
+
+    [Fact]
+    public void Given_a_trial_budget_below_the_first_bracket_When_hyperband_runs_Then_its_rounds_shrink_in_proportion_and_some_trials_complete()
+    {
+        var (store, objective, _) = RunStudy(10, cap: 10);
+        using var _ = store;
+
+        var trials = store.Trials();
+        Assert.Equal(10, trials.Count);
+        Assert.All(trials, t => Assert.True(t.Status is TrialStatus.Completed or TrialStatus.Pruned, $"trial {t.Id} is {t.Status}"));
+        // Bracket 2 stopped at 10 of its 12: rounds of ceil(4 x 10/12) = 4 and ceil(2 x 10/12) = 2.
+        Assert.Equal(2, trials.Count(t => t.Status == TrialStatus.Completed));
+        Assert.Equal(10 * 2 + 4 * 2 + 2 * 6, objective.Runs.Sum(r => r.To - r.From));
+    }
+
+    [Fact]
+    public void Given_powers_of_the_factor_When_the_schedule_is_made_Then_the_sizes_are_those_python_computes_for_kerastuner()
+    {
+        // Python 3: math.ceil(1 + math.log(m, 3)) is 4 for m = 27 and 5 for m = 81 (the logs come out exact), so round 0 of the
+        // most aggressive bracket holds ceil(4 / 4 * 27) = 27 and ceil(5 / 5 * 81) = 81 configurations.
+        Assert.Equal(27, Schedule(27).Size(3, 0));
+        Assert.Equal(81, Schedule(81).Size(4, 0));
+        Assert.Equal(9, Schedule(9).Size(2, 0));
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public sealed class MnistTuningTests
     /// <summary>Cancels the run when the <paramref name="n"/>-th epoch (counting every training of the process) ends.</summary>
     private sealed class CancelAtEpoch(CancellationTokenSource cts, int n, Func<int> next) : Core.Training.ITrainingObserver
     {
-        public void OnEpochEnd(Core.Training.EpochRecord record, bool improved, Core.Training.TrainerState state)
+        public void OnEpochEnd(Core.Training.EpochRecord record, bool improved, Core.Model.TrainerState state)
         {
             if (next() == n) cts.Cancel();
         }

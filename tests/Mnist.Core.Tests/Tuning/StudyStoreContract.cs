@@ -506,7 +506,7 @@ public abstract class StudyStoreContract : IDisposable
     private static TrialRecord StartPaused(IStudyStore store)
     {
         var trial = store.Claim(Scheduled("w1", new ScheduleDecision.Start(Point(0.3), new TrialPlan(0, 1, 0, 0, 1))))!;
-        store.SaveTrialState(trial.Id, [1, 2, 3]);
+        Assert.True(store.SaveTrialState(trial.Id, "w1", trial.Attempts, [1, 2, 3]));
         Assert.True(store.Finish(trial.Id, "w1", TrialResult.Paused(0.5, 1, 1, 2)));
         return trial;
     }
@@ -517,8 +517,8 @@ public abstract class StudyStoreContract : IDisposable
         using var store = Open();
         var trial = store.Claim(Request("w1"))!;
         var other = store.Claim(Request("w2"))!;
-        store.SaveTrialState(trial.Id, [1, 2, 3]);
-        store.SaveTrialState(trial.Id, [4, 5, 6, 7]);
+        store.SaveTrialState(trial.Id, "w1", trial.Attempts, [1, 2, 3]);
+        store.SaveTrialState(trial.Id, "w1", trial.Attempts, [4, 5, 6, 7]);
 
         using var reader = Open();
 
@@ -527,11 +527,25 @@ public abstract class StudyStoreContract : IDisposable
     }
 
     [Fact]
+    public void Given_a_worker_whose_trial_was_taken_When_it_saves_the_trial_state_Then_the_store_refuses_and_keeps_the_new_owners()
+    {
+        using var store = Open();
+        var trial = store.Claim(Request("w1"))!;
+        store.Release(trial.Id, "w1");
+        var taken = store.Claim(Request("w2"))!;
+        Assert.True(store.SaveTrialState(taken.Id, "w2", taken.Attempts, [9]));
+
+        Assert.False(store.SaveTrialState(trial.Id, "w1", trial.Attempts, [1, 2, 3]));
+
+        Assert.Equal([9], store.LoadTrialState(trial.Id));
+    }
+
+    [Fact]
     public void Given_a_trial_with_saved_state_When_it_completes_Then_its_state_is_dropped()
     {
         using var store = Open();
         var trial = store.Claim(Request("w1"))!;
-        store.SaveTrialState(trial.Id, [1, 2, 3]);
+        store.SaveTrialState(trial.Id, "w1", trial.Attempts, [1, 2, 3]);
 
         store.Finish(trial.Id, "w1", TrialResult.Completed(0.5, 1, 1, 2));
 
