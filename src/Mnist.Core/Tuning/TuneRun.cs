@@ -95,6 +95,11 @@ public static class TuneRun
         log.WriteLine($"Study {store.Location}: {done} {(scheduler is null ? $"of {request.Trials} " : "")}trials done; oracle {(scheduler is null ? oracle.Name : scheduler.Name)}; pruner {pruner.Name}" +
                       (rungs.Count > 0 ? $" (rungs at {string.Join(", ", rungs.Select(r => r.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))} epochs)" : "") +
                       $"; each trial up to {request.TrialOptions.Epochs} epochs on {request.TrialOptions.DataFraction:P0} of the training data.");
+        if (pruner is SuccessiveHalvingPruner asha && rungs.Count > 0 && scheduler is null)
+        {
+            var reaching = 1 + (request.Trials - 1) / Math.Pow(asha.ReductionFactor, rungs.Count);
+            log.WriteLine($"ASHA: a trial goes on at each of {rungs.Count} rungs only in the top 1/{asha.ReductionFactor}, so about {reaching:0.#} of {request.Trials} trials reach the epoch cap (the first always does); the others end pruned.");
+        }
 
         using var data = TrainingData.Create(dataset.Train, request.TrialOptions, info.ClassNames.Count, device);
         TensorBoardLog? tensorBoard = null;
