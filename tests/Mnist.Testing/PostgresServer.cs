@@ -149,6 +149,21 @@ public sealed class PostgresServer : IDisposable
         return _url.WithDatabase(name).Value;
     }
 
+    /// <summary>Runs <paramref name="test"/> on a fresh empty database of its own (no schema yet), dropped afterwards.</summary>
+    public void OnFreshDatabase(Action<string> test)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        var url = CreateDatabase();
+        try
+        {
+            test(url);
+        }
+        finally
+        {
+            DropDatabase(url);
+        }
+    }
+
     /// <summary>Drops a database made by <see cref="CreateDatabase"/> (by URL or name), closing its connections first.</summary>
     public void DropDatabase(string urlOrName)
     {

@@ -124,30 +124,17 @@ public sealed class WorkerProcessTests : IDisposable
         KillOneAndFinish(() => SqliteStudyStore.OpenExisting(_dir.File("s1.db")), "s1", workers: 1, trials: 4, storage: null, staleAfter: 600);
     }
 
-    private static void OnFreshDatabase(Action<string> test)
-    {
-        var url = PostgresServer.Shared.CreateDatabase();
-        try
-        {
-            test(url);
-        }
-        finally
-        {
-            PostgresServer.Shared.DropDatabase(url);
-        }
-    }
-
     [Fact]
     [Trait("Category", "Postgres")]
     public void Given_three_workers_on_a_postgres_study_When_one_is_killed_inside_a_trial_and_restarted_Then_every_trial_ends_once_and_none_runs_twice()
     {
-        OnFreshDatabase(url => KillOneAndFinish(() => PostgresStudyStore.OpenExisting(url, "p3"), "p3", workers: 3, trials: 6, storage: url, staleAfter: 8));
+        PostgresServer.Shared.OnFreshDatabase(url => KillOneAndFinish(() => PostgresStudyStore.OpenExisting(url, "p3"), "p3", workers: 3, trials: 6, storage: url, staleAfter: 8));
     }
 
     [Fact]
     [Trait("Category", "Postgres")]
     public void Given_two_workers_on_a_postgres_study_When_one_is_killed_inside_a_trial_and_restarted_Then_every_trial_ends_once_and_none_runs_twice()
     {
-        OnFreshDatabase(url => KillOneAndFinish(() => PostgresStudyStore.OpenExisting(url, "p2"), "p2", workers: 2, trials: 5, storage: url, staleAfter: 8));
+        PostgresServer.Shared.OnFreshDatabase(url => KillOneAndFinish(() => PostgresStudyStore.OpenExisting(url, "p2"), "p2", workers: 2, trials: 5, storage: url, staleAfter: 8));
     }
 }

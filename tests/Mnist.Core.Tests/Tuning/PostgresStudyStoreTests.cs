@@ -26,20 +26,6 @@ public sealed class PostgresStudyStoreTests(PostgresDatabase database) : StudySt
     private static ClaimRequest Request(string worker) =>
         new(worker, 5, TimeSpan.FromMinutes(1), trials => new TrialProposal([0.5, 0.5], TestFunctions.BraninSpace.FromUnit([0.5, 0.5])));
 
-    /// <summary>A fresh empty database of its own (no schema yet), dropped after <paramref name="test"/>.</summary>
-    private static void OnFreshDatabase(Action<string> test)
-    {
-        var url = PostgresServer.Shared.CreateDatabase();
-        try
-        {
-            test(url);
-        }
-        finally
-        {
-            PostgresServer.Shared.DropDatabase(url);
-        }
-    }
-
     /// <summary>The class database's URL with a password in it (when it has none, one the server does not ask for).</summary>
     private (string Url, string Password) UrlWithPassword()
     {
@@ -57,7 +43,7 @@ public sealed class PostgresStudyStoreTests(PostgresDatabase database) : StudySt
     [Fact]
     public void Given_a_fresh_database_When_several_workers_open_one_study_at_once_Then_all_succeed_and_the_study_is_made_once()
     {
-        OnFreshDatabase(url =>
+        PostgresServer.Shared.OnFreshDatabase(url =>
         {
             const int workers = 6;
             using var start = new Barrier(workers);
@@ -103,7 +89,7 @@ public sealed class PostgresStudyStoreTests(PostgresDatabase database) : StudySt
     [Fact]
     public void Given_studies_in_a_database_When_listed_Then_StudyNames_returns_them_by_name()
     {
-        OnFreshDatabase(url =>
+        PostgresServer.Shared.OnFreshDatabase(url =>
         {
             var before = PostgresStudyStore.StudyNames(url);
             foreach (var name in new[] { "zeta", "alpha" })
@@ -137,7 +123,7 @@ public sealed class PostgresStudyStoreTests(PostgresDatabase database) : StudySt
     [Fact]
     public void Given_a_database_without_studies_When_a_study_is_opened_for_reading_Then_the_error_says_it_holds_none()
     {
-        OnFreshDatabase(url =>
+        PostgresServer.Shared.OnFreshDatabase(url =>
         {
             var e = Assert.Throws<StudyNotFoundException>(() => PostgresStudyStore.OpenExisting(url, "branin"));
 
