@@ -155,17 +155,19 @@ public static class ModelFile
         return (model, contents);
     }
 
-    private static void WriteEntry(ZipArchive zip, string name, string text) =>
+    /// <summary>A text entry (JSON compressed well, binary fast), as every model file writes its entries.</summary>
+    internal static void WriteEntry(ZipArchive zip, string name, string text) =>
         WriteEntry(zip, name, System.Text.Encoding.UTF8.GetBytes(text));
 
-    private static void WriteEntry(ZipArchive zip, string name, byte[] bytes)
+    internal static void WriteEntry(ZipArchive zip, string name, byte[] bytes)
     {
         var entry = zip.CreateEntry(name, name.EndsWith(".json", StringComparison.Ordinal) ? CompressionLevel.Optimal : CompressionLevel.Fastest);
         using var s = entry.Open();
         s.Write(bytes);
     }
 
-    private static byte[]? ReadBytes(ZipArchive zip, string name, string path)
+    /// <summary>An entry's bytes, or null when the archive has none of that name.</summary>
+    internal static byte[]? ReadBytes(ZipArchive zip, string name, string path)
     {
         var entry = zip.GetEntry(name);
         if (entry is null) return null;
@@ -175,6 +177,6 @@ public static class ModelFile
         return ms.ToArray();
     }
 
-    private static string? ReadText(ZipArchive zip, string name, string path) =>
+    internal static string? ReadText(ZipArchive zip, string name, string path) =>
         ReadBytes(zip, name, path) is { } b ? System.Text.Encoding.UTF8.GetString(b) : null;
 }

@@ -63,7 +63,7 @@ public static class StudyPlots
             running.MarkerSize = 0;
             running.LegendText = "best so far";
 
-            var pruned = trials.Where(t => t.Status == TrialStatus.Pruned && t.Score is { } v && double.IsFinite(v)).ToList();
+            var pruned = Pruned(trials);
             if (pruned.Count > 0)
             {
                 var marks = plot.Add.Markers(pruned.Select(t => (double)t.Id).ToArray(), pruned.Select(t => t.Score!.Value).ToArray(), MarkerShape.OpenTriangleDown, 9, Colors.Gray);
@@ -108,7 +108,7 @@ public static class StudyPlots
             var plot = multiplot.GetPlot(i);
             var withValue = done.Where(t => t.Hyperparameters.ContainsKey(p.Name)).ToList();
             double X(TrialRecord t) => Position(p, t.Hyperparameters[p.Name]);
-            var prunedHere = trials.Where(t => t.Status == TrialStatus.Pruned && t.Score is { } v && double.IsFinite(v) && t.Hyperparameters.ContainsKey(p.Name)).ToList();
+            var prunedHere = Pruned(trials).Where(t => t.Hyperparameters.ContainsKey(p.Name)).ToList();
             if (prunedHere.Count > 0)
             {
                 plot.Add.Markers(prunedHere.Select(X).ToArray(), prunedHere.Select(t => t.Score!.Value).ToArray(), MarkerShape.OpenTriangleDown, 7, Colors.Gray);
@@ -130,8 +130,12 @@ public static class StudyPlots
         PlotFiles.Save(multiplot, dir, ParamsName(definition.Name), 330 * columns, 300 * rows);
     }
 
-    private static List<TrialRecord> Completed(IReadOnlyList<TrialRecord> trials) =>
-        trials.Where(t => t.Status == TrialStatus.Completed && t.Score is { } s && double.IsFinite(s)).OrderBy(t => t.Id).ToList();
+    private static List<TrialRecord> Completed(IReadOnlyList<TrialRecord> trials) => WithScore(trials, TrialStatus.Completed);
+
+    private static List<TrialRecord> Pruned(IReadOnlyList<TrialRecord> trials) => WithScore(trials, TrialStatus.Pruned);
+
+    private static List<TrialRecord> WithScore(IReadOnlyList<TrialRecord> trials, TrialStatus status) =>
+        trials.Where(t => t.Status == status && t.Score is { } s && double.IsFinite(s)).OrderBy(t => t.Id).ToList();
 
     private static void NoTrials(Plot plot, StudyDefinition definition, IReadOnlyList<TrialRecord> trials)
     {

@@ -126,7 +126,6 @@ public sealed class Trainer : IDisposable
             if (prunedInside is not null)
             {
                 pruned = prunedInside;
-                _observer.OnInfo($"Pruned at rung {pruned.Rung} after {pruned.Epochs:0.###} epochs (val_loss {pruned.ValLoss:0.####}, val_accuracy {pruned.ValAccuracy:0.####}).");
                 break;
             }
             var (valLoss, valAccuracy, _) = Evaluator.Run(_model, data.ValX, data.ValY, data.Normalization, _options.EvalBatchSize);
@@ -142,7 +141,6 @@ public sealed class Trainer : IDisposable
             if (rungs.Due(epoch) is { } rung && rungs.Decide(rung, epoch, valLoss, valAccuracy))
             {
                 pruned = new PrunedAt(rung, epoch, valLoss, valAccuracy);
-                _observer.OnInfo($"Pruned at rung {rung} after {epoch} epochs (val_loss {valLoss:0.####}, val_accuracy {valAccuracy:0.####}).");
                 break;
             }
             if (state.Stopped && state.EpochsDone < _options.Epochs)
@@ -151,6 +149,10 @@ public sealed class Trainer : IDisposable
             }
         }
 
+        if (pruned is not null)
+        {
+            _observer.OnInfo($"Pruned at rung {pruned.Rung} after {pruned.Epochs:0.###} epochs (val_loss {pruned.ValLoss:0.####}, val_accuracy {pruned.ValAccuracy:0.####}).");
+        }
         if (bestWeights is not null) ModelFile.LoadWeights(_model, bestWeights, "best weights");
         return new FitResult(records, state, bestWeights ?? ModelFile.SerializeWeights(_model), pruned);
     }

@@ -76,16 +76,11 @@ public sealed class MnistTrialObjective(TrainingData data, TrainingOptions optio
             using var ms = new MemoryStream();
             using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
             {
-                void Entry(string name, byte[] bytes)
-                {
-                    using var s = zip.CreateEntry(name, CompressionLevel.Fastest).Open();
-                    s.Write(bytes);
-                }
-                Entry("weights.bin", Weights);
-                Entry("best.bin", BestWeights);
-                Entry("optimizer.bin", Optimizer);
-                Entry("trainer_state.json", System.Text.Encoding.UTF8.GetBytes(Json.Serialize(State)));
-                Entry("history.json", System.Text.Encoding.UTF8.GetBytes(Json.Serialize(History)));
+                ModelFile.WriteEntry(zip, "weights.bin", Weights);
+                ModelFile.WriteEntry(zip, "best.bin", BestWeights);
+                ModelFile.WriteEntry(zip, "optimizer.bin", Optimizer);
+                ModelFile.WriteEntry(zip, "trainer_state.json", Json.Serialize(State));
+                ModelFile.WriteEntry(zip, "history.json", Json.Serialize(History));
             }
             return ms.ToArray();
         }
@@ -95,15 +90,8 @@ public sealed class MnistTrialObjective(TrainingData data, TrainingOptions optio
             try
             {
                 using var zip = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read);
-                byte[] Entry(string name)
-                {
-                    var entry = zip.GetEntry(name) ?? throw new InvalidDataException($"{source}: saved state has no {name}");
-                    using var s = entry.Open();
-                    using var ms = new MemoryStream();
-                    s.CopyTo(ms);
-                    return ms.ToArray();
-                }
-                string Text(string name) => System.Text.Encoding.UTF8.GetString(Entry(name));
+                byte[] Entry(string name) => ModelFile.ReadBytes(zip, name, source) ?? throw new InvalidDataException($"{source}: saved state has no {name}");
+                string Text(string name) => ModelFile.ReadText(zip, name, source) ?? throw new InvalidDataException($"{source}: saved state has no {name}");
                 return new SavedTrial(Entry("weights.bin"), Entry("best.bin"), Entry("optimizer.bin"),
                     Json.Deserialize<TrainerState>(Text("trainer_state.json"), source), Json.Deserialize<List<EpochRecord>>(Text("history.json"), source));
             }

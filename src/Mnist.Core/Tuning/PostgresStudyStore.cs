@@ -348,12 +348,9 @@ public sealed class PostgresStudyStore : IStudyStore
     public bool Finish(int trialId, string worker, TrialResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (result.Status is not (TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed or TrialStatus.Paused))
-        {
-            throw new ArgumentException($"trial {trialId}: {result.Status} is not how a trial ends", nameof(result));
-        }
+        result.CheckEnds(trialId);
         var study = StudyId;
-        var status = SqliteStudyStore.StatusName(result.Status);
+        var status = TrialResult.StatusName(result.Status);
         return Run("record a trial's end", RetryFor, (db, attempt) =>
         {
             using var tx = db.BeginTransaction(IsolationLevel.ReadCommitted);

@@ -309,10 +309,7 @@ public sealed class SqliteStudyStore : IStudyStore
     public bool Finish(int trialId, string worker, TrialResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (result.Status is not (TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed or TrialStatus.Paused))
-        {
-            throw new ArgumentException($"trial {trialId}: {result.Status} is not how a trial ends", nameof(result));
-        }
+        result.CheckEnds(trialId);
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
@@ -320,15 +317,13 @@ public sealed class SqliteStudyStore : IStudyStore
                 UPDATE trials SET status = $s, score = $score, best_epoch = $be, message = $m, finished_ms = $now, seconds = $sec, heartbeat_ms = $now,
                     epochs = $ep, rung = $rung
                 WHERE id = $id AND worker = $w AND status = 'running'
-                """, tx, ("$s", StatusName(result.Status)), ("$score", result.Score), ("$be", result.BestEpoch), ("$m", result.Message), ("$now", NowMs()),
+                """, tx, ("$s", TrialResult.StatusName(result.Status)), ("$score", result.Score), ("$be", result.BestEpoch), ("$m", result.Message), ("$now", NowMs()),
                 ("$sec", result.Seconds), ("$ep", result.Epochs), ("$rung", result.Rung), ("$id", trialId), ("$w", worker));
             if (changed == 1 && result.Status != TrialStatus.Paused) Execute("DELETE FROM trial_state WHERE trial_id = $id", tx, ("$id", trialId));
             tx.Commit();
             return changed == 1;
         }
     }
-
-    internal static string StatusName(TrialStatus status) => status.ToString().ToLowerInvariant();
 
     private List<TrialRecord> ReadTrials(SqliteTransaction? tx, long? only = null)
     {

@@ -103,12 +103,6 @@ public sealed record TrialRecord(
     public IReadOnlyList<RungValue> Rungs { get; init; } = [];
 
     public bool IsFinished => Status is TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed;
-
-    /// <summary>Still to run, now or later: queued, running, or paused between Hyperband rounds.</summary>
-    public bool IsPending => !IsFinished;
-
-    /// <summary>A score the search can learn from: completed, or pruned with the value it had.</summary>
-    public bool HasScore => Status is TrialStatus.Completed or TrialStatus.Pruned && Score is not null;
 }
 
 /// <summary>How a trial ended, as the worker that ran it reports it.</summary>
@@ -122,6 +116,18 @@ public sealed record TrialResult(TrialStatus Status, double? Score, int? BestEpo
 
     /// <summary>A Hyperband round done: the trial waits to be promoted or retired.</summary>
     public static TrialResult Paused(double score, int bestEpoch, double epochs, double seconds) => new(TrialStatus.Paused, score, bestEpoch, epochs, seconds);
+
+    /// <summary>Throws unless this is how a trial's attempt can end (completed, pruned, failed, or paused between Hyperband rounds).</summary>
+    public void CheckEnds(int trialId)
+    {
+        if (Status is not (TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed or TrialStatus.Paused))
+        {
+            throw new ArgumentException($"trial {trialId}: {Status} is not how a trial ends", "result");
+        }
+    }
+
+    /// <summary>A status as both stores keep it: its name in lower case.</summary>
+    public static string StatusName(TrialStatus status) => status.ToString().ToLowerInvariant();
 }
 
 /// <summary>A new trial's point, chosen by the oracle.</summary>

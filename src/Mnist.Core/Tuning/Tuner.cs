@@ -23,10 +23,7 @@ public sealed record TrialContext(TrialRecord Trial, Action<EpochRecord> ReportE
 }
 
 /// <summary>What a trial yields: its score, the epoch it was reached at, the epochs trained, and the rung where it was pruned (null when it ran to its end).</summary>
-public sealed record TrialOutcome(double Score, int BestEpoch, double Epochs, int? PrunedAtRung = null)
-{
-    public bool Pruned => PrunedAtRung is not null;
-}
+public sealed record TrialOutcome(double Score, int BestEpoch, double Epochs, int? PrunedAtRung = null);
 
 /// <summary>Runs one trial (trains a model, or evaluates a test function).</summary>
 public interface ITrialObjective
@@ -94,10 +91,11 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
     {
         var definition = store.Definition;
         var rungs = _options.Pruner.Rungs(_options.MaxEpochs);
+        var fidelity = Observation.FidelityScale(rungs.Count > 0 ? rungs[0] : _options.MaxEpochs, _options.MaxEpochs);
         var failuresInARow = 0;
         var ran = 0;
         var errors = new List<string>();
-        var claim = new ClaimRequest(_options.Worker, _options.MaxTrials, _options.StaleAfter, trials => Propose(trials, definition))
+        var claim = new ClaimRequest(_options.Worker, _options.MaxTrials, _options.StaleAfter, trials => Propose(trials, definition, fidelity))
         {
             Schedule = _options.Scheduler is { } scheduler
                 ? trials => scheduler.Next(trials, new Random(unchecked(_options.Seed * 1_000_003 + trials.Count)))
@@ -206,10 +204,8 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
         return _options.Pruner.ShouldPrune(rung, definition.LossOf(score), losses);
     }
 
-    private TrialProposal Propose(IReadOnlyList<TrialRecord> trials, StudyDefinition definition)
+    private TrialProposal Propose(IReadOnlyList<TrialRecord> trials, StudyDefinition definition, Func<double, double> fidelity)
     {
-        var rungs = _options.Pruner.Rungs(_options.MaxEpochs);
-        var fidelity = Observation.FidelityScale(rungs.Count > 0 ? rungs[0] : _options.MaxEpochs, _options.MaxEpochs);
         var history = trials.Select(t => Observation.Of(t, definition, fidelity)).ToList();
         var rng = new Random(unchecked(_options.Seed * 1_000_003 + trials.Count)); // deterministic per study position
         var unit = oracle.Suggest(history, rng);
@@ -225,10 +221,6 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
                 _observer.OnWarning($"trial {trialId} is no longer this worker's (its heartbeat went stale and it was re-queued); stopping it.");
                 lost.Cancel();
             }
-        }
-        catch (ObjectDisposedException)
-        {
-            // the trial ended while the timer fired
         }
 #pragma warning disable CA1031 // A missed heartbeat is retried at the next tick; the store decides when one is stale. Nothing may escape a timer thread.
         catch (Exception e)

@@ -12,15 +12,6 @@ namespace Mnist.Core.Tuning;
 /// </summary>
 public static class WorkerIdentity
 {
-    private static readonly Lazy<string> Current = new(() =>
-    {
-        using var self = Process.GetCurrentProcess();
-        return Make(Environment.MachineName, self.Id, StartMs(self));
-    });
-
-    /// <summary>This process's worker name (one per process, so its threads share it only if they share the tag).</summary>
-    public static string ForThisProcess() => Current.Value;
-
     /// <summary>A fresh name for a worker of this process (its tag differs from the others').</summary>
     public static string NewForThisProcess()
     {
