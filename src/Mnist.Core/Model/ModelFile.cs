@@ -9,6 +9,9 @@ using static TorchSharp.torch;
 
 namespace Mnist.Core.Model;
 
+/// <summary>A run a training continued: what it was (<c>trial 3 of study 'study'</c>) and the epochs it had trained.</summary>
+public sealed record ContinuedRun(string Source, int Epochs);
+
 /// <summary>The best value of the monitored metric and the epoch it was reached at.</summary>
 public sealed record BestMetric(string Monitor, double Value, int Epoch);
 
@@ -34,6 +37,9 @@ public sealed record ModelManifest
     public EpochRecord? Metrics { get; init; }
     public required IReadOnlyDictionary<string, string> DataChecksums { get; init; }
     public TrainingOptions? Training { get; init; }
+
+    /// <summary>The run this one continued (a tuning trial's end) and its epochs, the first of this run's history; null for a run trained from scratch.</summary>
+    public ContinuedRun? ContinuedFrom { get; init; }
     public long TotalParams { get; init; }
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
     public string TorchSharpVersion { get; init; } = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown";

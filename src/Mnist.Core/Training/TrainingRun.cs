@@ -17,6 +17,15 @@ public sealed record TrainRequest
     public TrainingOptions Options { get; init; } = new();
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Without <see cref="Resume"/>: a run to continue rather than start from scratch (a tuning
+    /// trial's end), trained with these options but a smaller epoch budget; null to start afresh.
+    /// </summary>
+    public TrainingSnapshot? ContinueFrom { get; init; }
+
+    /// <summary>What <see cref="ContinueFrom"/> is, for messages ("trial 3 of study 'study'").</summary>
+    public string ContinueFromName { get; init; } = "the saved run";
+
     /// <summary>With --resume, a new epoch budget (otherwise the checkpoint's).</summary>
     public int? ResumeEpochs { get; init; }
     public int? Threads { get; init; }
@@ -26,7 +35,7 @@ public sealed record TrainRequest
     public string? TensorBoardDir { get; init; }
 }
 
-public sealed record TrainOutcome(string ModelPath, FitResult Fit, EvaluationResult Test, TimeSpan Elapsed);
+public sealed record TrainOutcome(string ModelPath, FitResult Fit, EvaluationResult Test, TimeSpan Elapsed, ContinuedRun? ContinuedFrom = null);
 
 /// <summary>
 /// A whole training run into a run folder: data, model, fit with a checkpoint after every epoch,
@@ -71,10 +80,17 @@ public static class TrainingRun
         }
         options.Validate();
         config.Validate();
+        var continued = resumed is null ? request.ContinueFrom : null;
+        if (continued?.CannotContinueAs(options) is { } why)
+        {
+            throw new InvalidOperationException($"{request.ContinueFromName}: cannot be continued with these training options: {why}.");
+        }
+        var continuation = resumed?.Manifest.ContinuedFrom ?? (continued is null ? null : new ContinuedRun(request.ContinueFromName, continued.State.EpochsDone));
 
         var info = DatasetInfo.ByName(options.Dataset);
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
         if (resumed is not null) CheckSameData(resumed.Manifest.DataChecksums, dataset.Checksums, checkpointPath);
+        if (continued is not null) CheckSameData(continued.DataChecksums!, dataset.Checksums, request.ContinueFromName);
         using var data = TrainingData.Create(dataset.Train, options, info.ClassNames.Count, device);
         log.WriteLine($"Data: {dataset.Directory}: {data.TrainCount} training, {data.ValidationCount} validation, {dataset.Test.Count} test images.");
 
@@ -93,6 +109,12 @@ public static class TrainingRun
             if (resumed.OptimizerState is { } opt) trainer.Optimizer.LoadState(opt, checkpointPath);
             if (File.Exists(modelPath)) bestWeights = ModelFile.Read(modelPath).Weights;
         }
+        else if (continued is not null)
+        {
+            ModelFile.LoadWeights(model, continued.Weights, request.ContinueFromName);
+            trainer.Optimizer.LoadState(continued.Optimizer, request.ContinueFromName);
+            bestWeights = continued.BestWeights;
+        }
 
         ModelManifest Manifest(int epoch, EpochRecord? metrics, TrainerState state) => new()
         {
@@ -105,6 +127,7 @@ public static class TrainingRun
             Metrics = metrics,
             DataChecksums = dataset.Checksums,
             Training = options,
+            ContinuedFrom = continuation,
             TotalParams = model.parameters().Sum(p => p.numel()),
         };
 
@@ -127,7 +150,16 @@ public static class TrainingRun
             AtomicFile.WriteAllText(Path.Combine(outDir, HistoryCsvFile), HistoryCsv.Format(c.History));
         }
 
-        var fit = trainer.Fit(data, resumed?.TrainerState, resumed?.History, bestWeights, Persist, ct);
+        if (continued is { History.Count: > 0 })
+        {
+            // The run folder holds the continued run from the start, so that an interruption resumes it like any other.
+            var at = continued.History[^1];
+            Persist(new EpochCheckpoint(at, false, continued.State, continued.History, continued.Weights, () => continued.Optimizer));
+            var bestSoFar = continued.History.FirstOrDefault(h => h.Epoch == continued.State.BestEpoch) ?? at;
+            ModelFile.Save(modelPath, new ModelFileContents { Manifest = Manifest(bestSoFar.Epoch, bestSoFar, continued.State), Weights = continued.BestWeights, History = continued.History });
+            log.WriteLine($"Continuing {request.ContinueFromName} after its epoch {continued.State.EpochsDone} (best epoch {continued.State.BestEpoch}) rather than repeating it.");
+        }
+        var fit = trainer.Fit(data, resumed?.TrainerState ?? continued?.State, resumed?.History ?? continued?.History, bestWeights, Persist, ct);
 
         var (test, mistakes) = Evaluator.EvaluateWithMistakes(model, dataset.Test, data.Normalization, info.ClassNames, device, options.EvalBatchSize);
         var best = fit.BestEpoch ?? fit.History[^1];
@@ -142,7 +174,7 @@ public static class TrainingRun
         AtomicFile.WriteAllText(Path.Combine(outDir, MistakeSet.FileName), Json.Serialize(mistakes));
         var pictures = RunPlots.WriteAll(outDir, fit.History, fit.BestEpoch?.Epoch, test, mistakes, info.ClassNames);
         log.WriteLine($"Pictures: {string.Join(", ", pictures.Select(p => p + ".png/.svg"))} in {outDir}");
-        return new TrainOutcome(modelPath, fit, test, clock.Elapsed);
+        return new TrainOutcome(modelPath, fit, test, clock.Elapsed, continuation);
     }
 
     private static void CheckSameData(IReadOnlyDictionary<string, string> expected, IReadOnlyDictionary<string, string> actual, string checkpoint)
@@ -151,7 +183,7 @@ public static class TrainingRun
         {
             if (!actual.TryGetValue(file, out var found) || found != md5)
             {
-                throw new InvalidDataException($"{checkpoint}: was trained on {file} with MD5 {md5}, but the data folder has {found ?? "no such file"}; resume with the same data.");
+                throw new InvalidDataException($"{checkpoint}: was trained on {file} with MD5 {md5}, but the data folder has {found ?? "no such file"}; use the same data.");
             }
         }
     }

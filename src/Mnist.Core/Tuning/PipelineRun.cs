@@ -82,7 +82,8 @@ public sealed record PipelineSummary(
     double TotalSeconds,
     string ModelPath,
     int PrunedTrials = 0,
-    double SearchEpochs = 0);
+    double SearchEpochs = 0,
+    int FinalEpochsFromTrial = 0);
 
 /// <summary>
 /// <c>mnist pipeline</c>, the seed's whole job: search, retrain the best configuration on all the
@@ -125,7 +126,9 @@ public static class PipelineRun
 
         var finalOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit };
         log.WriteLine($"== Final training of trial {report.Best!.Id}'s configuration: {config}");
-        var final = await Train(Path.Combine(outDir, "final"), config, finalOptions, request, progress?.Invoke(), log, ct).ConfigureAwait(false);
+        var finalDir = Path.Combine(outDir, "final");
+        var (start, startName) = FinalStart(request, outDir, report.Best, finalDir, finalOptions, log);
+        var final = await Train(finalDir, config, finalOptions, request, progress?.Invoke(), log, ct, start, startName).ConfigureAwait(false);
 
         TrainOutcome? seed = null;
         if (request.CompareWithSeed)
@@ -139,7 +142,7 @@ public static class PipelineRun
             report.Best.Id, report.Best.Score, report.Best.Hyperparameters,
             config, final.Fit.History.Count, final.Elapsed.TotalSeconds, final.Test.Accuracy, final.Test.Loss,
             seed?.Test.Accuracy, seed?.Fit.History.Count, seed?.Elapsed.TotalSeconds,
-            total.Elapsed.TotalSeconds, final.ModelPath, report.Pruned, report.EpochsTrained);
+            total.Elapsed.TotalSeconds, final.ModelPath, report.Pruned, report.EpochsTrained, final.ContinuedFrom?.Epochs ?? 0);
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.json"), Json.Serialize(summary));
         AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.md"), ToMarkdown(summary));
         var page = await RunReport.WriteAsync(new ReportRequest
@@ -151,9 +154,38 @@ public static class PipelineRun
         return summary;
     }
 
-    private static Task<TrainOutcome> Train(string dir, ModelConfig config, TrainingOptions options, PipelineRequest request, ITrainingObserver? progress, TextWriter log, CancellationToken ct) =>
+    /// <summary>
+    /// Where the final training starts: from scratch, or (when the search trained on all the data
+    /// with the final's options but a smaller epoch budget) from the best trial's end, which the
+    /// store kept: the same training continued, so the final does not repeat the trial's epochs.
+    /// An interrupted final training resumes from its own checkpoint instead.
+    /// </summary>
+    private static (TrainingSnapshot? Start, string Name) FinalStart(PipelineRequest request, string outDir, TrialRecord best, string finalDir, TrainingOptions finalOptions, TextWriter log)
+    {
+        var name = $"trial {best.Id} of study '{request.Study}'";
+        if (File.Exists(Path.Combine(finalDir, ModelFile.CheckpointFileName))) return (null, name);
+        byte[]? bytes;
+        using (var store = StudyStorage.Open(request.Storage, outDir, request.Study)) bytes = store.LoadTrialState(best.Id);
+        if (bytes is null)
+        {
+            log.WriteLine($"The final training starts from scratch: the study kept no state of {name}.");
+            return (null, name);
+        }
+        var snapshot = TrainingSnapshot.Read(bytes, name);
+        if (snapshot.CannotContinueAs(finalOptions) is { } why)
+        {
+            log.WriteLine($"The final training starts from scratch rather than continue {name}: {why}.");
+            return (null, name);
+        }
+        return (snapshot, name);
+    }
+
+    private static Task<TrainOutcome> Train(string dir, ModelConfig config, TrainingOptions options, PipelineRequest request, ITrainingObserver? progress, TextWriter log, CancellationToken ct,
+        TrainingSnapshot? start = null, string startName = "") =>
         TrainingRun.RunAsync(new TrainRequest
         {
+            ContinueFrom = start,
+            ContinueFromName = startName,
             OutDir = dir,
             DataDir = request.DataDir,
             Config = config,

@@ -361,9 +361,12 @@ public sealed class PostgresStudyStore : IStudyStore
                 WHERE study_id = @s AND number = @n AND worker = @w AND status = 'running'
                 """, ("st", status), ("score", result.Score), ("be", result.BestEpoch), ("m", result.Message), ("sec", result.Seconds),
                 ("ep", result.Epochs), ("rung", result.Rung), ("s", study), ("n", trialId), ("w", worker));
-            if (changed == 1 && result.Status != TrialStatus.Paused)
+            if (changed == 1)
             {
-                Execute(db, tx, "DELETE FROM trial_state WHERE study_id = @s AND trial = @n", ("s", study), ("n", trialId));
+                foreach (var id in StudyDefinition.StatesToDrop(Definition, ReadTrials(db, tx), trialId, result.Status))
+                {
+                    Execute(db, tx, "DELETE FROM trial_state WHERE study_id = @s AND trial = @n", ("s", study), ("n", id));
+                }
             }
             tx.Commit();
             if (changed == 1) return true;

@@ -319,7 +319,13 @@ public sealed class SqliteStudyStore : IStudyStore
                 WHERE id = $id AND worker = $w AND status = 'running'
                 """, tx, ("$s", TrialResult.StatusName(result.Status)), ("$score", result.Score), ("$be", result.BestEpoch), ("$m", result.Message), ("$now", NowMs()),
                 ("$sec", result.Seconds), ("$ep", result.Epochs), ("$rung", result.Rung), ("$id", trialId), ("$w", worker));
-            if (changed == 1 && result.Status != TrialStatus.Paused) Execute("DELETE FROM trial_state WHERE trial_id = $id", tx, ("$id", trialId));
+            if (changed == 1)
+            {
+                foreach (var id in StudyDefinition.StatesToDrop(Definition, ReadTrials(tx), trialId, result.Status))
+                {
+                    Execute("DELETE FROM trial_state WHERE trial_id = $id", tx, ("$id", id));
+                }
+            }
             tx.Commit();
             return changed == 1;
         }

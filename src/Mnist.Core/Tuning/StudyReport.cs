@@ -22,8 +22,7 @@ public sealed record StudyReport(
     {
         ArgumentNullException.ThrowIfNull(d);
         ArgumentNullException.ThrowIfNull(trials);
-        var completed = trials.Where(t => t.Status == TrialStatus.Completed && t.Score is not null)
-            .OrderBy(t => d.LossOf(t.Score!.Value)).ThenBy(t => t.Id).ToList();
+        var completed = d.Ranked(trials);
         var sorted = completed.Concat(trials.Where(t => !completed.Contains(t)).OrderBy(t => t.Id)).ToList();
         var best = completed.FirstOrDefault();
         return new StudyReport(d.Name, d.Objective, sorted, best,

@@ -40,6 +40,30 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
 
     public bool Better(double a, double b) => LossOf(a) < LossOf(b);
 
+    /// <summary>The completed trials, best first (ties: the earlier trial first).</summary>
+    public IReadOnlyList<TrialRecord> Ranked(IEnumerable<TrialRecord> trials) =>
+        trials.Where(t => t.Status == TrialStatus.Completed && t.Score is not null).OrderBy(t => LossOf(t.Score!.Value)).ThenBy(t => t.Id).ToList();
+
+    /// <summary>The best completed trial, or null when none completed.</summary>
+    public TrialRecord? Best(IEnumerable<TrialRecord> trials) => Ranked(trials).FirstOrDefault();
+
+    /// <summary>
+    /// The trials whose saved state a store drops when <paramref name="finished"/> has just ended
+    /// with <paramref name="status"/> (<paramref name="trials"/> as they are now): a pruned or failed
+    /// trial's own; when it completed, every completed trial's but the best's, whose state the
+    /// final training continues. A paused trial keeps its state for its next round.
+    /// </summary>
+    public static IEnumerable<int> StatesToDrop(StudyDefinition definition, IReadOnlyList<TrialRecord> trials, int finished, TrialStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return status switch
+        {
+            TrialStatus.Paused => [],
+            TrialStatus.Completed => definition.Ranked(trials).Skip(1).Select(t => t.Id),
+            _ => [finished],
+        };
+    }
+
     /// <summary>The space as stored (JSON), for comparing a reopened study with the one asked for.</summary>
     public string SpaceJson => Json.Serialize(Space, indented: false);
 
@@ -192,8 +216,10 @@ public interface IStudyStore : IDisposable
     void Release(int trialId, string worker);
 
     /// <summary>
-    /// Keeps a trial's saved state (a Hyperband trial's weights and optimiser state between rounds)
-    /// where every worker can read it, if <paramref name="worker"/> still runs that attempt; false when it does not.
+    /// Keeps a trial's saved state (a Hyperband trial's weights and optimiser state between rounds,
+    /// or a trial's at its end) where every worker can read it, if <paramref name="worker"/> still
+    /// runs that attempt; false when it does not. <see cref="Finish"/> keeps it for a paused trial
+    /// and for the best completed trial only (<see cref="StudyDefinition.StatesToDrop"/>).
     /// </summary>
     bool SaveTrialState(int trialId, string worker, int attempt, byte[] state);
 

@@ -108,7 +108,7 @@ public static class TuneRun
             tensorBoard = new TensorBoardLog(tbDir);
             log.WriteLine($"TensorBoard: {tensorBoard.LogDir} (trials in trial_N)");
         }
-        var objective = new MnistTrialObjective(data, request.TrialOptions, store.Definition, device, trialProgress, tensorBoard?.LogDir);
+        var objective = new MnistTrialObjective(data, request.TrialOptions, store.Definition, device, trialProgress, tensorBoard?.LogDir, dataset.Checksums);
         var studyDir = Path.GetFullPath(request.OutDir); // the pictures, beside the SQLite file or wherever the study lives
         Directory.CreateDirectory(studyDir);
         observer = new StudyReporting(store, studyDir, tensorBoard, observer);

@@ -52,7 +52,7 @@ public sealed class MnistTuningTests
         {
             OutDir = dir.Path,
             DataDir = TestData.MnistDir,
-            Preset = new PipelinePreset("tiny", 2, 1, 1, 1.0, 1),
+            Preset = new PipelinePreset("tiny", 2, 1, 1, 1.0, 2),
             TrainLimit = 1500,
             CompareWithSeed = true,
             TensorBoardDir = Path.Combine(dir.Path, "tb"),
@@ -95,9 +95,52 @@ public sealed class MnistTuningTests
     {
         OutDir = dir,
         DataDir = TestData.MnistDir,
-        Preset = new PipelinePreset("tiny", 2, 1, 1, 1.0, 2),
+        Preset = new PipelinePreset("tiny", 2, 1, 1, 1.0, 3),
         TrainLimit = 1500,
     };
+
+    private static IEnumerable<(int, double, double, double, double, double)> Metrics(IEnumerable<Core.Training.EpochRecord> history) =>
+        history.Select(e => (e.Epoch, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy, e.LearningRate));
+
+    [Fact]
+    public async Task Given_a_search_on_all_the_data_When_the_pipeline_trains_the_best_configuration_Then_it_continues_the_best_trial_and_ends_where_training_from_scratch_ends()
+    {
+        using var dir = new TempDir();
+        var log = new StringWriter();
+
+        var summary = await PipelineRun.RunAsync(TinyPipeline(dir.Path), log: log);
+
+        Assert.Contains($"Continuing trial {summary.BestTrial} of study 'study' after its epoch 1", log.ToString(), StringComparison.Ordinal);
+        Assert.Equal((1, 3), (summary.FinalEpochsFromTrial, summary.FinalEpochs));
+        var final = ModelFile.Read(summary.ModelPath);
+        Assert.Equal(new ContinuedRun($"trial {summary.BestTrial} of study 'study'", 1), final.Manifest.ContinuedFrom);
+        using (var store = SqliteStudyStore.OpenExisting(Path.Combine(dir.Path, PipelineRun.StudyName + ".db")))
+        {
+            Assert.Equal(store.Epochs(summary.BestTrial!.Value), final.History.Take(1));
+        }
+        var scratch = await Core.Training.TrainingRun.RunAsync(new Core.Training.TrainRequest
+        {
+            OutDir = Path.Combine(dir.Path, "scratch"),
+            DataDir = TestData.MnistDir,
+            Config = summary.FinalConfig,
+            Options = new Core.Training.TrainingOptions { Epochs = 3, TrainLimit = 1500 },
+        });
+        Assert.Equal(Metrics(scratch.Fit.History), Metrics(final.History));
+        Assert.Equal(ModelFile.Read(scratch.ModelPath).Weights, final.Weights);
+    }
+
+    [Fact]
+    public async Task Given_a_search_on_a_share_of_the_data_When_the_pipeline_trains_the_best_configuration_Then_it_starts_from_scratch_and_says_why()
+    {
+        using var dir = new TempDir();
+        var log = new StringWriter();
+
+        var summary = await PipelineRun.RunAsync(TinyPipeline(dir.Path) with { Preset = new PipelinePreset("tiny", 2, 1, 1, 0.5, 1) }, log: log);
+
+        Assert.Contains("starts from scratch rather than continue", log.ToString(), StringComparison.Ordinal);
+        Assert.Equal((0, 1), (summary.FinalEpochsFromTrial, summary.FinalEpochs));
+        Assert.Null(ModelFile.Read(summary.ModelPath).Manifest.ContinuedFrom);
+    }
 
     [Fact]
     public async Task Given_a_pipeline_interrupted_in_its_final_training_When_run_again_Then_the_search_is_kept_and_the_final_training_resumes()
@@ -106,10 +149,10 @@ public sealed class MnistTuningTests
         using var cts = new CancellationTokenSource();
         var epochs = 0;
         var request = TinyPipeline(dir.Path);
-        // Two one-epoch trials, then the final training: cancelled when its first epoch ends.
+        // Two one-epoch trials, then the final training, which continues the best trial: cancelled when its first epoch (the second) ends.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PipelineRun.RunAsync(request, progress: () => new CancelAtEpoch(cts, 3, () => ++epochs), ct: cts.Token));
         var checkpoint = ModelFile.Read(Path.Combine(dir.Path, "final", ModelFile.CheckpointFileName));
-        Assert.Equal(1, checkpoint.TrainerState!.EpochsDone);
+        Assert.Equal(2, checkpoint.TrainerState!.EpochsDone);
         IReadOnlyList<TrialRecord> before;
         using (var store = SqliteStudyStore.OpenExisting(Path.Combine(dir.Path, PipelineRun.StudyName + ".db"))) before = store.Trials();
 
@@ -119,9 +162,9 @@ public sealed class MnistTuningTests
         using var after = SqliteStudyStore.OpenExisting(Path.Combine(dir.Path, PipelineRun.StudyName + ".db"));
         Assert.Equal(before.Select(t => (t.Id, t.Attempts, t.Score)), after.Trials().Select(t => (t.Id, t.Attempts, t.Score)));
         Assert.Contains("Resuming", log.ToString(), StringComparison.Ordinal);
-        Assert.Equal(2, summary.FinalEpochs);
+        Assert.Equal((3, 1), (summary.FinalEpochs, summary.FinalEpochsFromTrial));
         var final = ModelFile.Read(summary.ModelPath);
-        Assert.Equal(checkpoint.History[0], final.History[0]);
+        Assert.Equal(checkpoint.History, final.History.Take(2));
     }
 
     [Fact]

@@ -540,16 +540,50 @@ public abstract class StudyStoreContract : IDisposable
         Assert.Equal([9], store.LoadTrialState(trial.Id));
     }
 
+    /// <summary>Claims a trial, saves <paramref name="state"/> for it and ends it with <paramref name="result"/>.</summary>
+    private static TrialRecord EndWithState(IStudyStore store, string worker, byte[] state, TrialResult result)
+    {
+        var trial = store.Claim(Request(worker))!;
+        Assert.True(store.SaveTrialState(trial.Id, worker, trial.Attempts, state));
+        Assert.True(store.Finish(trial.Id, worker, result));
+        return trial;
+    }
+
     [Fact]
-    public void Given_a_trial_with_saved_state_When_it_completes_Then_its_state_is_dropped()
+    public void Given_a_completed_trial_with_saved_state_When_a_better_trial_completes_Then_only_the_better_ones_state_is_kept()
+    {
+        using var store = Open(); // Branin: a lower score is better
+        var first = EndWithState(store, "w1", [1], TrialResult.Completed(0.5, 1, 1, 2));
+        Assert.Equal([1], store.LoadTrialState(first.Id));
+
+        var better = EndWithState(store, "w2", [2], TrialResult.Completed(0.3, 1, 1, 2));
+
+        Assert.Null(store.LoadTrialState(first.Id));
+        Assert.Equal([2], store.LoadTrialState(better.Id));
+    }
+
+    [Fact]
+    public void Given_the_best_completed_trial_When_a_worse_trial_completes_Then_the_worse_ones_state_is_dropped_and_the_best_kept()
     {
         using var store = Open();
-        var trial = store.Claim(Request("w1"))!;
-        store.SaveTrialState(trial.Id, "w1", trial.Attempts, [1, 2, 3]);
+        var best = EndWithState(store, "w1", [1], TrialResult.Completed(0.3, 1, 1, 2));
 
-        store.Finish(trial.Id, "w1", TrialResult.Completed(0.5, 1, 1, 2));
+        var worse = EndWithState(store, "w2", [2], TrialResult.Completed(0.5, 1, 1, 2));
 
-        Assert.Null(store.LoadTrialState(trial.Id));
+        Assert.Null(store.LoadTrialState(worse.Id));
+        Assert.Equal([1], store.LoadTrialState(best.Id));
+    }
+
+    [Fact]
+    public void Given_a_trial_with_saved_state_When_it_is_pruned_or_fails_Then_its_state_is_dropped()
+    {
+        using var store = Open();
+
+        var pruned = EndWithState(store, "w1", [1], TrialResult.Pruned(0.1, 1, 0, 0.5, 1));
+        var failed = EndWithState(store, "w2", [2], TrialResult.Failed("boom", 1, 1));
+
+        Assert.Null(store.LoadTrialState(pruned.Id));
+        Assert.Null(store.LoadTrialState(failed.Id));
     }
 
     [Fact]
