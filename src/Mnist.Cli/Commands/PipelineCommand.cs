@@ -15,7 +15,17 @@ internal static class PipelineCommand
         Description = "quick (about 20 minutes on 2 cores: 10 trials of up to 3 epochs on 10% of the data, final up to 5 epochs) or seed (30 trials, final up to 100 epochs).",
         DefaultValueFactory = _ => "quick",
     }.AcceptOnlyFromAmong("quick", "seed");
-    private static readonly Option<string> Oracle = new Option<string>("--oracle") { Description = "bayes or random.", DefaultValueFactory = _ => "bayes" }.AcceptOnlyFromAmong("bayes", "random");
+    private static readonly Option<string> Oracle = new Option<string>("--oracle")
+    {
+        Description = "bayes, random, or hyperband (its brackets set the trials; the preset's trial epochs are its max epochs).",
+        DefaultValueFactory = _ => "bayes",
+    }.AcceptOnlyFromAmong("bayes", "random", TuneRun.Hyperband);
+    private static readonly Option<int> Factor = new("--factor") { Description = "Hyperband's reduction factor.", DefaultValueFactory = _ => new PipelineRequest { OutDir = "." }.Factor };
+    private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations")
+    {
+        Description = "How many times Hyperband runs its whole set of brackets.",
+        DefaultValueFactory = _ => new PipelineRequest { OutDir = "." }.HyperbandIterations,
+    };
     private static readonly Option<string?> Pruner = CommonOptions.PrunerOrPreset();
     private static readonly Option<string?> Storage = CommonOptions.Storage();
     private static readonly Option<string> Study = new("--study") { Description = "The search's study name (on a shared --storage, one per pipeline).", DefaultValueFactory = _ => PipelineRun.StudyName };
@@ -30,7 +40,7 @@ internal static class PipelineCommand
     {
         var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
         {
-            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -52,6 +62,8 @@ internal static class PipelineCommand
         Dataset = parse.GetValue(DatasetName)!,
         Preset = PipelinePreset.ByName(parse.GetValue(Preset)!),
         Oracle = parse.GetValue(Oracle)!,
+        Factor = parse.GetValue(Factor),
+        HyperbandIterations = parse.GetValue(HyperbandIterations),
         Pruner = parse.GetValue(Pruner),
         Storage = parse.GetValue(Storage),
         Study = parse.GetValue(Study)!,

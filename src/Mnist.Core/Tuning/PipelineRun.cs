@@ -38,7 +38,14 @@ public sealed record PipelineRequest
     /// <summary>The dataset's name (<see cref="Data.DatasetInfo.ByName"/>).</summary>
     public string Dataset { get; init; } = "mnist";
     public PipelinePreset Preset { get; init; } = PipelinePreset.Quick;
+    /// <summary>bayes, random or hyperband (<see cref="TuneRun.CreateOracle"/>); with hyperband its schedule sets the trials, the preset's trial epochs are its max_epochs and the pruner is none.</summary>
     public string Oracle { get; init; } = "bayes";
+
+    /// <summary>Hyperband's reduction factor (oracle hyperband).</summary>
+    public int Factor { get; init; } = 3;
+
+    /// <summary>How many times Hyperband runs its whole set of brackets (oracle hyperband).</summary>
+    public int HyperbandIterations { get; init; } = 1;
 
     /// <summary>Where the search's study lives (<see cref="TuneRequest.Storage"/>); null for DIR/study.db.</summary>
     public string? Storage { get; init; }
@@ -102,8 +109,11 @@ public static class PipelineRun
         var preset = request.Preset;
         var outDir = Path.GetFullPath(request.OutDir);
 
-        var pruner = request.Pruner ?? preset.Pruner;
-        log.WriteLine($"== Search: {preset.Trials} trials ({request.Oracle}, pruner {pruner}), up to {preset.TrialEpochs} epochs each on {preset.DataFraction:P0} of the training data");
+        var hyperband = string.Equals(request.Oracle, TuneRun.Hyperband, StringComparison.OrdinalIgnoreCase);
+        var pruner = request.Pruner ?? (hyperband ? Pruners.None : preset.Pruner); // Hyperband halves by itself
+        log.WriteLine(hyperband
+            ? $"== Search: Hyperband (max {preset.TrialEpochs} epochs, factor {request.Factor}) on {preset.DataFraction:P0} of the training data"
+            : $"== Search: {preset.Trials} trials ({request.Oracle}, pruner {pruner}), up to {preset.TrialEpochs} epochs each on {preset.DataFraction:P0} of the training data");
         var search = Stopwatch.StartNew();
         var report = await TuneRun.RunAsync(new TuneRequest
         {
@@ -114,6 +124,8 @@ public static class PipelineRun
             Trials = preset.Trials,
             InitialPoints = preset.InitialPoints,
             Oracle = request.Oracle,
+            Factor = request.Factor,
+            HyperbandIterations = request.HyperbandIterations,
             Pruner = pruner,
             TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit },
             Threads = request.Threads,

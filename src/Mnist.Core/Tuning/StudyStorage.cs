@@ -7,8 +7,11 @@ namespace Mnist.Core.Tuning;
 /// </summary>
 public static class StudyStorage
 {
-    /// <summary>The store of <paramref name="study"/>, to create or reopen with <see cref="IStudyStore.OpenOrCreate"/>.</summary>
-    public static IStudyStore Open(string? storage, string outDir, string study)
+    /// <summary>
+    /// The store of <paramref name="study"/>, to create or reopen with <see cref="IStudyStore.OpenOrCreate"/>;
+    /// <paramref name="onRetry"/> hears of each call a PostgreSQL store retries (the server was unreachable).
+    /// </summary>
+    public static IStudyStore Open(string? storage, string outDir, string study, Action<string>? onRetry = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(study);
         if (storage is null)
@@ -17,7 +20,7 @@ public static class StudyStorage
             return new SqliteStudyStore(SqliteStudyStore.FileFor(outDir, study));
         }
         var url = StorageUrl.Parse(storage);
-        return url.IsPostgres ? new PostgresStudyStore(url.Value, study) : new SqliteStudyStore(url.SqlitePath!);
+        return url.IsPostgres ? new PostgresStudyStore(url.Value, study) { OnRetry = onRetry } : new SqliteStudyStore(url.SqlitePath!);
     }
 
     /// <summary>

@@ -65,6 +65,7 @@ public static class TuneRun
     public static async Task<StudyReport> RunAsync(TuneRequest request, ITunerObserver? observer = null, Func<ITrainingObserver?>? trialProgress = null, TextWriter? log = null, CancellationToken ct = default)
     {
         log ??= TextWriter.Null;
+        var told = observer;
         if (request.Trials < 1) throw new ArgumentException($"--trials {request.Trials}: must be at least 1");
         if (request.InitialPoints < 0) throw new ArgumentException($"--initial {request.InitialPoints}: must be 0 or more");
         if (request.StaleAfter < TimeSpan.FromSeconds(1)) throw new ArgumentException($"--stale-after {request.StaleAfter.TotalSeconds}: must be at least 1 second");
@@ -78,7 +79,7 @@ public static class TuneRun
         var info = DatasetInfo.ByName(request.TrialOptions.Dataset);
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
 
-        using var store = StudyStorage.Open(request.Storage, request.OutDir, request.Study);
+        using var store = StudyStorage.Open(request.Storage, request.OutDir, request.Study, onRetry: message => told?.OnWarning(message));
         var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective, info.Name);
         store.OpenOrCreate(definition);
         var done = store.Trials().Count(t => t.IsFinished);
@@ -132,6 +133,12 @@ public static class TuneRun
     private sealed class StudyReporting(IStudyStore store, string dir, TensorBoardLog? tensorBoard, ITunerObserver? inner) : ITunerObserver
     {
         public void OnTrialStart(TrialRecord trial) => inner?.OnTrialStart(trial);
+
+        public void OnTrialLost(TrialRecord trial, TimeSpan elapsed) => inner?.OnTrialLost(trial, elapsed);
+
+        public void OnWaiting(int running) => inner?.OnWaiting(running);
+
+        public void OnWarning(string message) => inner?.OnWarning(message);
 
         public void OnTrialEnd(TrialRecord trial, TrialOutcome? outcome, string? error, TimeSpan elapsed)
         {

@@ -45,6 +45,15 @@ public sealed class TuneCommandParsingTests
     }
 
     [Fact]
+    public void Given_hyperband_When_pipeline_is_parsed_Then_its_factor_and_iterations_reach_the_request()
+    {
+        var request = PipelineCommand.ToRequest(Parse("pipeline --out o --oracle hyperband --factor 2 --hyperband-iterations 3"));
+
+        Assert.Equal((TuneRun.Hyperband, 2, 3), (request.Oracle, request.Factor, request.HyperbandIterations));
+        Assert.Equal((3, 1), (PipelineCommand.ToRequest(Parse("pipeline --out o")).Factor, PipelineCommand.ToRequest(Parse("pipeline --out o")).HyperbandIterations));
+    }
+
+    [Fact]
     public void Given_a_dataset_When_train_tune_or_pipeline_is_parsed_Then_every_run_uses_it()
     {
         Assert.Equal("fashion-mnist", TrainCommand.ToRequest(Parse("train --out o --dataset fashion-mnist")).Options.Dataset);

@@ -44,6 +44,43 @@ public sealed class MnistTuningTests
         }
     }
 
+    /// <summary>Cancels the search when the worker is told to wait; records what it heard.</summary>
+    private sealed class CancelWhenWaiting(CancellationTokenSource cts) : ITunerObserver
+    {
+        public int Running { get; private set; } = -1;
+
+        public void OnWaiting(int running)
+        {
+            Running = running;
+            cts.Cancel();
+        }
+    }
+
+    [Fact]
+    public async Task Given_another_workers_running_trial_and_a_spent_budget_When_tuning_Then_the_callers_observer_hears_the_worker_wait()
+    {
+        using var dir = new TempDir();
+        var request = new TuneRequest
+        {
+            OutDir = dir.Path,
+            DataDir = TestData.MnistDir,
+            Trials = 1,
+            TrialOptions = new Core.Training.TrainingOptions { Epochs = 1, TrainLimit = 1500 },
+        };
+        using (var other = new SqliteStudyStore(request.StudyPath))
+        {
+            other.OpenOrCreate(new StudyDefinition(request.Study, ModelBuilder.SeedSearchSpace().Parameters, request.Objective, "mnist"));
+            var space = ModelBuilder.SeedSearchSpace();
+            Assert.NotNull(other.Claim(new ClaimRequest(WorkerIdentity.NewForThisProcess(), 1, TimeSpan.FromHours(1), _ => new TrialProposal(space.Parameters.Select(_ => 0.5).ToArray(), space.FromUnit(space.Parameters.Select(_ => 0.5).ToArray())))));
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var observer = new CancelWhenWaiting(cts);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TuneRun.RunAsync(request, observer, ct: cts.Token));
+
+        Assert.Equal(1, observer.Running);
+    }
+
     [Fact]
     public async Task Given_a_tiny_preset_When_the_pipeline_runs_Then_it_tunes_retrains_the_best_and_writes_model_and_summary()
     {
@@ -127,6 +164,21 @@ public sealed class MnistTuningTests
         });
         Assert.Equal(Metrics(scratch.Fit.History), Metrics(final.History));
         Assert.Equal(ModelFile.Read(scratch.ModelPath).Weights, final.Weights);
+    }
+
+    [Fact]
+    public async Task Given_hyperband_When_the_pipeline_runs_Then_its_brackets_set_the_trials_and_the_final_training_continues_the_best()
+    {
+        using var dir = new TempDir();
+        var log = new StringWriter();
+        // max_epochs 2, factor 2: two brackets (two 1-epoch configurations, the better promoted to 2 epochs; two 2-epoch configurations).
+        var request = TinyPipeline(dir.Path) with { Preset = new PipelinePreset("tiny", 30, 1, 2, 1.0, 3, Pruners.Asha), Oracle = TuneRun.Hyperband, Factor = 2 };
+
+        var summary = await PipelineRun.RunAsync(request, log: log);
+
+        Assert.Equal((4, 3, 1), (summary.Trials, summary.CompletedTrials, summary.PrunedTrials));
+        Assert.Equal(2, summary.FinalEpochsFromTrial);
+        Assert.Contains("Hyperband", log.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
