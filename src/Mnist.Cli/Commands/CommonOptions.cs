@@ -41,6 +41,20 @@ internal static class CommonOptions
         Description = "Where the study lives: postgresql://user:password@host:port/database (one server that workers on many machines share), or sqlite:///PATH.db. Default: the SQLite file OUT/STUDY.db.",
     };
 
+    public static Option<string[]> Enqueue() => new("--enqueue")
+    {
+        Description = "A JSON file of hyperparameter values ({\"conv1_filters\": 64, \"learning_rate\": 0.002}; those left out at their defaults, {} the seed's model) to try first, as Optuna's enqueue_trial; repeat for several, tried in order.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>The configurations of <see cref="Enqueue"/>'s files, read and checked for being JSON objects of numbers.</summary>
+    public static IReadOnlyList<IReadOnlyDictionary<string, double>> ReadEnqueued(string[]? files) =>
+        (files ?? []).Select(file =>
+        {
+            if (!File.Exists(file)) throw new FileNotFoundException($"{file}: enqueued configuration not found", file);
+            return (IReadOnlyDictionary<string, double>)Core.Infrastructure.Json.Deserialize<Dictionary<string, double>>(File.ReadAllText(file), file);
+        }).ToList();
+
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of tables." };
 
     public static Option<int?> Threads() => new("--threads")

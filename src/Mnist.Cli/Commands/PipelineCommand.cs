@@ -12,7 +12,7 @@ internal static class PipelineCommand
     private static readonly Option<string> Out = new("--out") { Description = "Folder for the study, the final model and the summary.", Required = true };
     private static readonly Option<string> Preset = new Option<string>("--preset")
     {
-        Description = "quick (about 20 minutes on 2 cores: 10 trials of up to 3 epochs on 10% of the data, final up to 5 epochs) or seed (30 trials, final up to 100 epochs).",
+        Description = "quick (about 20 minutes on 2 cores: 10 trials of up to 3 epochs on 10% of the data, final up to 5 epochs) or seed (30 trials of up to 10 epochs on all the data pruned by ASHA, the seed's model first; final up to 100 epochs, continuing the best trial).",
         DefaultValueFactory = _ => "quick",
     }.AcceptOnlyFromAmong("quick", "seed");
     private static readonly Option<string> Oracle = new Option<string>("--oracle")
@@ -27,6 +27,7 @@ internal static class PipelineCommand
         DefaultValueFactory = _ => new PipelineRequest { OutDir = "." }.HyperbandIterations,
     };
     private static readonly Option<string?> Pruner = CommonOptions.PrunerOrPreset();
+    private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
     private static readonly Option<string?> Storage = CommonOptions.Storage();
     private static readonly Option<string> Study = new("--study") { Description = "The search's study name (on a shared --storage, one per pipeline).", DefaultValueFactory = _ => PipelineRun.StudyName };
     private static readonly Option<bool> CompareSeed = new("--compare-seed") { Description = "Also train the seed's final model under the same final budget and report both." };
@@ -40,7 +41,7 @@ internal static class PipelineCommand
     {
         var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
         {
-            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Enqueue, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -65,6 +66,7 @@ internal static class PipelineCommand
         Factor = parse.GetValue(Factor),
         HyperbandIterations = parse.GetValue(HyperbandIterations),
         Pruner = parse.GetValue(Pruner),
+        Enqueue = CommonOptions.ReadEnqueued(parse.GetValue(Enqueue)),
         Storage = parse.GetValue(Storage),
         Study = parse.GetValue(Study)!,
         CompareWithSeed = parse.GetValue(CompareSeed),

@@ -22,6 +22,7 @@ internal static class TuneCommand
     }.AcceptOnlyFromAmong("bayes", "random", TuneRun.Hyperband);
     private static readonly Option<int> Factor = new("--factor") { Description = "Hyperband's reduction factor.", DefaultValueFactory = _ => 3 };
     private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations") { Description = "How many times Hyperband runs its whole set of brackets.", DefaultValueFactory = _ => 1 };
+    private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
     private static readonly Option<int> Initial = new("--initial") { Description = "Random trials before the Gaussian process guides the search.", DefaultValueFactory = _ => 5 };
     private static readonly Option<string> Acquisition = new Option<string>("--acquisition") { Description = "ucb (beta 2.6, as KerasTuner) or ei (expected improvement).", DefaultValueFactory = _ => "ucb" }.AcceptOnlyFromAmong("ucb", "ei");
     private static readonly Option<string> Objective = new Option<string>("--objective") { Description = "val_accuracy (maximised) or val_loss (minimised), of each trial's best epoch.", DefaultValueFactory = _ => "val_accuracy" }.AcceptOnlyFromAmong("val_accuracy", "val_loss");
@@ -42,7 +43,7 @@ internal static class TuneCommand
     {
         var command = new Command("tune", "Search the seed's hyperparameter space with Bayesian optimisation.")
         {
-            DataDir, DatasetName, Out, Storage, Study, Trials, Oracle, Factor, HyperbandIterations, Initial, Acquisition, Objective, Pruner, StaleAfter, MaxEpochs, DataFraction, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Storage, Study, Trials, Oracle, Factor, HyperbandIterations, Enqueue, Initial, Acquisition, Objective, Pruner, StaleAfter, MaxEpochs, DataFraction, Seed, Threads, Device, TensorBoard,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -64,6 +65,7 @@ internal static class TuneCommand
         DataDir = parse.GetValue(DataDir),
         Trials = parse.GetValue(Trials),
         Oracle = parse.GetValue(Oracle)!,
+        Enqueue = CommonOptions.ReadEnqueued(parse.GetValue(Enqueue)),
         InitialPoints = parse.GetValue(Initial),
         Acquisition = parse.GetValue(Acquisition) == "ei" ? AcquisitionKind.Ei : AcquisitionKind.Ucb,
         Objective = parse.GetValue(Objective) == "val_loss" ? TuningObjective.ValLoss : TuningObjective.ValAccuracy,

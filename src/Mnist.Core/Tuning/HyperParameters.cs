@@ -196,6 +196,30 @@ public sealed class SearchSpace(IReadOnlyList<HyperParameter> parameters)
         return Parameters.Select((p, i) => (p.Name, Value: p.FromUnit(unit[i]))).ToDictionary(x => x.Name, x => x.Value);
     }
 
+    /// <summary>
+    /// The unit point of a configuration a person wrote (hyperparameter names and values; those
+    /// left out take their defaults): an unknown name or a value the parameter cannot take is an
+    /// error that names it; <paramref name="source"/> says where it came from.
+    /// </summary>
+    public double[] Point(IReadOnlyDictionary<string, double> values, string source)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        foreach (var (name, value) in values)
+        {
+            var parameter = Parameters.FirstOrDefault(p => p.Name == name)
+                ?? throw new ArgumentException($"{source}: hyperparameter '{name}' is not in the space ({string.Join(", ", Parameters.Select(p => p.Name))})");
+            try
+            {
+                parameter.Check(value);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"{source}: {e.Message}", e);
+            }
+        }
+        return ToUnit(values);
+    }
+
     public double[] ToUnit(IReadOnlyDictionary<string, double> values) =>
         Parameters.Select(p => p.ToUnit(values.TryGetValue(p.Name, out var v) ? v : p.Default)).ToArray();
 

@@ -70,6 +70,24 @@ public enum AcquisitionKind
 }
 
 /// <summary>Uniform random search, for comparison; never suggests a configuration tried before (or a near duplicate of one, <see cref="SearchSpace.NearDuplicate"/>).</summary>
+/// <summary>
+/// Optuna's <c>enqueue_trial</c>: the given points first, in order, each once (a point already in
+/// the history, as the same configuration, is not proposed again), then whatever
+/// <paramref name="inner"/> suggests. A known good configuration (the seed's model) tried first
+/// gives a pruner a strong reference and the search a floor.
+/// </summary>
+public sealed class EnqueuedOracle(IOracle inner, SearchSpace space, IReadOnlyList<double[]> points) : IOracle
+{
+    public string Name => points.Count == 0 ? inner.Name : $"{inner.Name} after {points.Count} enqueued";
+
+    public double[] Suggest(IReadOnlyList<Observation> history, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var tried = history.Select(h => space.Key(h.Unit)).ToHashSet();
+        return points.FirstOrDefault(p => !tried.Contains(space.Key(p))) is { } next ? space.Canonical(next) : inner.Suggest(history, rng);
+    }
+}
+
 public sealed class RandomOracle(SearchSpace space) : IOracle
 {
     public string Name => "random";

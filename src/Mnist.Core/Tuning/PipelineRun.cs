@@ -12,8 +12,18 @@ namespace Mnist.Core.Tuning;
 /// <summary>A budget for the whole job: the search and the final training.</summary>
 public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, int TrialEpochs, double DataFraction, int FinalEpochs, string Pruner = Pruners.None)
 {
-    /// <summary>The seed's budget: 30 trials (each up to 10 epochs on all the training data, pruned by ASHA), final training up to 100 epochs.</summary>
-    public static PipelinePreset Seed { get; } = new("seed", 30, 5, 10, 1.0, 100, Pruners.Asha);
+    /// <summary>
+    /// Whether the search tries the space's defaults (the seed's own model) first, as Optuna's
+    /// enqueue_trial would: the pruner then measures every trial against a known good network,
+    /// and the search cannot end below it.
+    /// </summary>
+    public bool EnqueueDefaults { get; init; }
+
+    /// <summary>
+    /// The seed's budget: 30 trials (each up to 10 epochs on all the training data, pruned by
+    /// ASHA; the seed's model first), final training up to 100 epochs.
+    /// </summary>
+    public static PipelinePreset Seed { get; } = new("seed", 30, 5, 10, 1.0, 100, Pruners.Asha) { EnqueueDefaults = true };
 
     /// <summary>
     /// About 20 minutes on a 2-core machine: 10 trials of up to 3 epochs on 10% of the data, final
@@ -52,6 +62,9 @@ public sealed record PipelineRequest
 
     /// <summary>The study's name (several pipelines may share one server with different names).</summary>
     public string Study { get; init; } = PipelineRun.StudyName;
+
+    /// <summary>Configurations the search tries first (<see cref="TuneRequest.Enqueue"/>), after the defaults when the preset enqueues them.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Enqueue { get; init; } = [];
 
     /// <summary>The search's pruner; null for the preset's own.</summary>
     public string? Pruner { get; init; }
@@ -127,6 +140,7 @@ public static class PipelineRun
             Factor = request.Factor,
             HyperbandIterations = request.HyperbandIterations,
             Pruner = pruner,
+            Enqueue = preset.EnqueueDefaults ? [new Dictionary<string, double>(), .. request.Enqueue] : request.Enqueue,
             TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit },
             Threads = request.Threads,
             Device = request.Device,

@@ -18,6 +18,12 @@ public sealed record TuneRequest
     public AcquisitionKind Acquisition { get; init; } = AcquisitionKind.Ucb;
     public TuningObjective Objective { get; init; } = TuningObjective.ValAccuracy;
 
+    /// <summary>
+    /// Configurations to try first, in order (Optuna's enqueue_trial): hyperparameter names and
+    /// values, those left out at their defaults (an empty one is the seed's model). Each is tried once.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Enqueue { get; init; } = [];
+
     /// <summary>The pruner by name (<see cref="Pruners.ByName"/>): asha or none.</summary>
     public string Pruner { get; init; } = Pruners.None;
 
@@ -73,6 +79,10 @@ public static class TuneRun
         var device = Engine.Configure(request.Threads, request.Device);
         var space = ModelBuilder.SeedSearchSpace();
         var oracle = CreateOracle(request.Oracle, space, request.InitialPoints, request.Acquisition);
+        if (request.Enqueue.Count > 0)
+        {
+            oracle = new EnqueuedOracle(oracle, space, request.Enqueue.Select((values, i) => space.Point(values, $"enqueued configuration {i + 1}")).ToList());
+        }
         var pruner = Pruners.ByName(request.Pruner);
         var hyperband = string.Equals(request.Oracle, Hyperband, StringComparison.OrdinalIgnoreCase);
         if (hyperband && pruner is not NoPruner) throw new ArgumentException($"oracle {Hyperband} does its own successive halving: use it with pruner {Pruners.None}, not {pruner.Name}");

@@ -39,9 +39,41 @@ public sealed class TuneCommandParsingTests
     {
         Assert.Equal(PipelinePreset.Quick, PipelineCommand.ToRequest(Parse("pipeline --out o")).Preset);
         var seed = PipelineCommand.ToRequest(Parse("pipeline --out o --preset seed --compare-seed --train-limit 3000"));
-        Assert.Equal((30, 100), (seed.Preset.Trials, seed.Preset.FinalEpochs));
+        Assert.Equal((30, 100, true), (seed.Preset.Trials, seed.Preset.FinalEpochs, seed.Preset.EnqueueDefaults));
         Assert.True(seed.CompareWithSeed);
         Assert.Equal(3000, seed.TrainLimit);
+    }
+
+    [Fact]
+    public void Given_enqueued_configuration_files_When_tune_or_pipeline_is_parsed_Then_they_are_read_in_order()
+    {
+        var dir = Directory.CreateTempSubdirectory("mnist-enqueue-");
+        try
+        {
+            var a = Path.Combine(dir.FullName, "a.json");
+            var b = Path.Combine(dir.FullName, "b.json");
+            File.WriteAllText(a, "{}");
+            File.WriteAllText(b, """{"conv1_filters": 64, "learning_rate": 0.002}""");
+
+            var tune = TuneCommand.ToRequest(Parse($"tune --out o --enqueue {a} --enqueue {b}"));
+            var pipeline = PipelineCommand.ToRequest(Parse($"pipeline --out o --enqueue {b}"));
+
+            Assert.Equal([0, 2], tune.Enqueue.Select(c => c.Count));
+            Assert.Equal(0.002, tune.Enqueue[1]["learning_rate"]);
+            Assert.Equal(64, pipeline.Enqueue.Single()["conv1_filters"]);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Given_a_missing_enqueued_file_When_tune_is_parsed_Then_the_error_names_the_file()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => TuneCommand.ToRequest(Parse("tune --out o --enqueue /nonexistent/seed.json")));
+
+        Assert.Contains("/nonexistent/seed.json", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -187,9 +187,14 @@ public sealed class MnistTuningTests
         using var dir = new TempDir();
         var log = new StringWriter();
 
-        var summary = await PipelineRun.RunAsync(TinyPipeline(dir.Path) with { Preset = new PipelinePreset("tiny", 2, 1, 1, 0.5, 1) }, log: log);
+        var summary = await PipelineRun.RunAsync(TinyPipeline(dir.Path) with { Preset = new PipelinePreset("tiny", 2, 1, 1, 0.5, 1) { EnqueueDefaults = true } }, log: log);
 
         Assert.Contains("starts from scratch rather than continue", log.ToString(), StringComparison.Ordinal);
+        using (var store = SqliteStudyStore.OpenExisting(Path.Combine(dir.Path, PipelineRun.StudyName + ".db")))
+        {
+            // The enqueued seed model came first.
+            Assert.Equal(ModelConfig.Seed.ToString(), ModelBuilder.Configure(new HyperParameters(store.Trials()[0].Hyperparameters)).ToString());
+        }
         Assert.Equal((0, 1), (summary.FinalEpochsFromTrial, summary.FinalEpochs));
         Assert.Null(ModelFile.Read(summary.ModelPath).Manifest.ContinuedFrom);
     }
