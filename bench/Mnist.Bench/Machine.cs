@@ -18,6 +18,7 @@ public sealed record Machine(string Cpu, int Cores, double GHz, int Fp32FlopsPer
         var cpu = "unknown CPU";
         var vendor = "";
         var family = 0;
+        var model = -1;
         double mhz = 0;
         if (File.Exists("/proc/cpuinfo"))
         {
@@ -31,23 +32,27 @@ public sealed record Machine(string Cpu, int Cores, double GHz, int Fp32FlopsPer
                 if (key == "cpu MHz" && mhz == 0) double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out mhz);
                 if (key == "vendor_id" && vendor.Length == 0) vendor = value;
                 if (key == "cpu family" && family == 0) int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out family);
+                if (key == "model" && model < 0 && !int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out model)) model = -1;
             }
         }
-        var perCycle = FlopsPerCycle(vendor, family, Avx512F.IsSupported, Avx2.IsSupported, Fma.IsSupported);
+        var perCycle = FlopsPerCycle(vendor, family, Math.Max(model, 0), Avx512F.IsSupported, Avx2.IsSupported, Fma.IsSupported);
         return new Machine(cpu, Environment.ProcessorCount, mhz > 0 ? mhz / 1000 : 2.0, perCycle);
     }
 
     /// <summary>
     /// fp32 FLOPs per cycle and core = FMA pipes x lanes x 2 (multiply and add). Two FMA pipes on
-    /// the x86 server cores this runs on (Zen 3/4/5, Intel since Haswell); lanes: 16 fp32 for
-    /// AVX-512, 8 for AVX2. AMD's family 25 (Zen 3, Zen 4) has 256-bit pipes: Zen 4 runs an
-    /// AVX-512 instruction as two halves, so its peak is the AVX2 one; Zen 5 (family 26) has full
+    /// the x86 server cores this runs on (Zen 1 to Zen 5, Intel since Haswell); lanes: 16 fp32 for
+    /// AVX-512, 8 for AVX2, as wide as the pipes allow. AMD's Zen 1 and Zen+ (family 23, models
+    /// below 0x30) have 128-bit pipes: an AVX2 instruction runs as two halves, 4 lanes. Zen 2
+    /// (family 23 from model 0x30), Zen 3 and Zen 4 (family 25) have 256-bit pipes: Zen 4 runs an
+    /// AVX-512 instruction as two halves, so its peak is the AVX2 one. Zen 5 (family 26) has full
     /// 512-bit pipes.
     /// </summary>
-    public static int FlopsPerCycle(string vendor, int family, bool avx512, bool avx2, bool fma)
+    public static int FlopsPerCycle(string vendor, int family, int model, bool avx512, bool avx2, bool fma)
     {
         var lanes = avx512 ? 16 : avx2 ? 8 : 4;
         if (vendor == "AuthenticAMD" && family < 26) lanes = Math.Min(lanes, 8);
+        if (vendor == "AuthenticAMD" && (family < 23 || (family == 23 && model < 0x30))) lanes = Math.Min(lanes, 4);
         return (fma ? 2 : 1) * lanes * 2;
     }
 

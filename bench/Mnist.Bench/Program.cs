@@ -69,7 +69,7 @@ namespace Mnist.Bench
             output.WriteLine();
             output.Write(table);
             if (json is not null) AtomicFile.WriteAllText(json, Json.Serialize(result));
-            if (markdown is not null) AtomicFile.WriteAllText(markdown, table);
+            if (markdown is not null) AtomicFile.WriteAllText(markdown, SpeedReport.Splice(File.Exists(markdown) ? File.ReadAllText(markdown) : null, table));
             return 0;
         }
 

@@ -24,7 +24,7 @@ public sealed record SpeedBudget(
     public static SpeedBudget Quick { get; } = new(1_280, 100, 2, 1, 1, 3_000, 2);
 }
 
-/// <summary>The fastest training recipe found (see the README): what time_to_99_0_s and time_to_99_5_s use.</summary>
+/// <summary>The fastest training recipe found (bench/results.md): what time_to_99_0_s and time_to_99_5_s use.</summary>
 public static class FastRecipe
 {
     public static ModelConfig Config { get; } = ModelConfig.Seed with { LearningRate = 3e-3 };
@@ -399,7 +399,7 @@ public static class SpeedBenchmark
     /// <summary>
     /// Runs an operation for a second before it is timed: .NET compiles a method first without
     /// optimisation and recompiles it optimised after it has been called for a while (tiered
-    /// compilation); timed at once, the image preprocessing measured 1.0 ms instead of 0.35 ms.
+    /// compilation); timed at once, the image preprocessing measured about three times slower.
     /// </summary>
     internal static void WarmUp(Action operation)
     {

@@ -2,7 +2,9 @@ using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
+using System.Text.Json;
 using Mnist.Core.Inference;
+using Mnist.Core.Infrastructure;
 
 namespace Mnist.Web;
 
@@ -87,7 +89,10 @@ internal static class PredictEndpoint
         {
             var input = ImagePreprocessor.FromEncoded(image, options.ImageLimits);
             var prediction = await inference.PredictAsync(input, context.RequestAborted);
-            return Results.Json(new PredictResponse(prediction.Index, prediction.Label, prediction.Confidence, prediction.Probabilities, input), WebJson.Options);
+            // The one prediction contract, and the 28x28 input the model saw.
+            var answer = prediction.ToJson();
+            answer["input"] = JsonSerializer.SerializeToNode(input, Json.Compact);
+            return Results.Content(answer.ToJsonString(Json.Compact), "application/json; charset=utf-8");
         }
         catch (ImageRejectedException e)
         {
@@ -136,7 +141,4 @@ internal static class PredictEndpoint
         }
         return buffer.ToArray();
     }
-
-    /// <summary>The answer: the class, its confidence, all probabilities, and the 28x28 input the model saw.</summary>
-    internal sealed record PredictResponse(int Digit, string Label, float Confidence, float[] Probabilities, float[] Input);
 }

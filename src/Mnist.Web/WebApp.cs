@@ -28,7 +28,7 @@ public sealed record ServeOptions
     /// <summary>
     /// Threads for the forward passes (libtorch's, or ONNX Runtime's intra-op threads). One by
     /// default: the other cores decode and preprocess requests, and libtorch's idle worker threads
-    /// spin, taking their time (measured: 454 requests/s with two threads on two cores).
+    /// spin, taking their time (bench/results.md, the web app under load).
     /// </summary>
     public int InferenceThreads { get; init; } = 1;
 
@@ -82,9 +82,9 @@ public static class WebApp
             app.UseStatusCodePages();
             StaticAssets.Map(app);
             app.MapPost("/api/predict", PredictEndpoint.Handle);
-            app.MapGet("/api/model", (ModelCard c) => Results.Json(c, WebJson.Options));
+            app.MapGet("/api/model", (ModelCard c) => Results.Json(c, Core.Infrastructure.Json.Compact));
             app.MapGet(PlotsEndpoint.Route, PlotsEndpoint.Handle);
-            app.MapGet("/healthz", (IInferenceEngine e) => Results.Json(new Health("ok", e.Manifest.Dataset, e.Manifest.Epoch, e.EngineName), WebJson.Options));
+            app.MapGet("/healthz", (IInferenceEngine e) => Results.Json(new Health("ok", e.Manifest.Dataset, e.Manifest.Epoch, e.EngineName), Core.Infrastructure.Json.Compact));
             app.Lifetime.ApplicationStopped.Register(() =>
             {
                 app.Services.GetRequiredService<InferenceQueue>().Dispose();
@@ -102,8 +102,3 @@ public static class WebApp
     private sealed record Health(string Status, string Dataset, int Epoch, string Engine);
 }
 
-/// <summary>The API speaks the same JSON as the model files (snake_case).</summary>
-internal static class WebJson
-{
-    public static System.Text.Json.JsonSerializerOptions Options => Core.Infrastructure.Json.Compact;
-}

@@ -68,15 +68,37 @@ public sealed class BenchmarkTests
         Assert.Equal(160e9, machine.PeakFlops, 1);
     }
 
-    [Theory]
-    [InlineData("AuthenticAMD", 25, true, 32)]  // Zen 4: AVX-512 on 256-bit pipes
-    [InlineData("AuthenticAMD", 25, false, 32)] // Zen 3: AVX2
-    [InlineData("AuthenticAMD", 26, true, 64)]  // Zen 5: full 512-bit pipes
-    [InlineData("GenuineIntel", 6, true, 64)]   // Xeon with two AVX-512 FMA units
-    [InlineData("GenuineIntel", 6, false, 32)]  // AVX2
-    public void Flops_per_cycle_follow_the_cores_FMA_pipes_and_their_width(string vendor, int family, bool avx512, int expected)
+    [Fact]
+    public void Given_a_page_with_the_generated_markers_When_the_table_is_spliced_in_Then_only_the_part_between_them_changes()
     {
-        Assert.Equal(expected, Machine.FlopsPerCycle(vendor, family, avx512, avx2: true, fma: true));
+        var page = $"# Speed\n\nprose before\n\n{SpeedReport.BeginMarker}\nold table\n{SpeedReport.EndMarker}\n\nprose after\n";
+
+        var spliced = SpeedReport.Splice(page, "new table\n");
+
+        Assert.Equal($"# Speed\n\nprose before\n\n{SpeedReport.BeginMarker}\nnew table\n{SpeedReport.EndMarker}\n\nprose after\n", spliced);
+    }
+
+    [Fact]
+    public void Given_no_page_or_one_without_markers_When_the_table_is_spliced_in_Then_the_file_is_the_marked_table_alone()
+    {
+        var expected = $"{SpeedReport.BeginMarker}\nnew table\n{SpeedReport.EndMarker}\n";
+
+        Assert.Equal(expected, SpeedReport.Splice(null, "new table\n"));
+        Assert.Equal(expected, SpeedReport.Splice("some other text\n", "new table"));
+    }
+
+    [Theory]
+    [InlineData("AuthenticAMD", 23, 1, false, 16)]   // Zen 1 (EPYC 7001): AVX2 on two 128-bit pipes
+    [InlineData("AuthenticAMD", 23, 0x18, false, 16)] // Zen+
+    [InlineData("AuthenticAMD", 23, 0x31, false, 32)] // Zen 2 (EPYC 7002): 256-bit pipes
+    [InlineData("AuthenticAMD", 25, 1, true, 32)]     // Zen 4: AVX-512 on 256-bit pipes
+    [InlineData("AuthenticAMD", 25, 1, false, 32)]    // Zen 3: AVX2
+    [InlineData("AuthenticAMD", 26, 2, true, 64)]     // Zen 5: full 512-bit pipes
+    [InlineData("GenuineIntel", 6, 85, true, 64)]     // Xeon with two AVX-512 FMA units
+    [InlineData("GenuineIntel", 6, 85, false, 32)]    // AVX2
+    public void Flops_per_cycle_follow_the_cores_FMA_pipes_and_their_width(string vendor, int family, int model, bool avx512, int expected)
+    {
+        Assert.Equal(expected, Machine.FlopsPerCycle(vendor, family, model, avx512, avx2: true, fma: true));
     }
 
     [Fact]

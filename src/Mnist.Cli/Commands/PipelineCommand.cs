@@ -7,32 +7,35 @@ namespace Mnist.Cli.Commands;
 /// <summary><c>mnist pipeline</c>: search, final training of the best configuration, evaluation.</summary>
 internal static class PipelineCommand
 {
+    /// <summary>Core's defaults, which the options' defaults read (each default is written once, in Core).</summary>
+    private static readonly PipelineRequest Defaults = new() { OutDir = "." };
+
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
     private static readonly Option<string> DatasetName = CommonOptions.Dataset();
     private static readonly Option<string> Out = new("--out") { Description = "Folder for the study, the final model and the summary.", Required = true };
     private static readonly Option<string> Preset = new Option<string>("--preset")
     {
-        Description = "quick (about 20 minutes on 2 cores: 10 trials of up to 3 epochs on 10% of the data, final up to 5 epochs) or seed (30 trials of up to 10 epochs on all the data pruned by ASHA, the seed's model first; final up to 100 epochs, continuing the best trial).",
-        DefaultValueFactory = _ => "quick",
+        Description = "quick (a short try: 10 trials of up to 3 epochs on 10% of the data, final up to 5 epochs) or seed (30 trials of up to 10 epochs on all the data pruned by ASHA, the seed's model first; final up to 100 epochs, continuing the best trial).",
+        DefaultValueFactory = _ => Defaults.Preset.Name,
     }.AcceptOnlyFromAmong("quick", "seed");
     private static readonly Option<string> Oracle = new Option<string>("--oracle")
     {
         Description = "bayes, random, or hyperband (its brackets set the trials; the preset's trial epochs are its max epochs).",
-        DefaultValueFactory = _ => "bayes",
+        DefaultValueFactory = _ => Defaults.Oracle,
     }.AcceptOnlyFromAmong("bayes", "random", TuneRun.Hyperband);
-    private static readonly Option<int> Factor = new("--factor") { Description = "Hyperband's reduction factor.", DefaultValueFactory = _ => new PipelineRequest { OutDir = "." }.Factor };
+    private static readonly Option<int> Factor = new("--factor") { Description = "Hyperband's reduction factor.", DefaultValueFactory = _ => Defaults.Factor };
     private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations")
     {
         Description = "How many times Hyperband runs its whole set of brackets.",
-        DefaultValueFactory = _ => new PipelineRequest { OutDir = "." }.HyperbandIterations,
+        DefaultValueFactory = _ => Defaults.HyperbandIterations,
     };
     private static readonly Option<string?> Pruner = CommonOptions.PrunerOrPreset();
     private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
     private static readonly Option<string?> Storage = CommonOptions.Storage();
-    private static readonly Option<string> Study = new("--study") { Description = "The search's study name (on a shared --storage, one per pipeline).", DefaultValueFactory = _ => PipelineRun.StudyName };
+    private static readonly Option<string> Study = new("--study") { Description = "The search's study name (on a shared --storage, one per pipeline).", DefaultValueFactory = _ => Defaults.Study };
     private static readonly Option<bool> CompareSeed = new("--compare-seed") { Description = "Also train the seed's final model under the same final budget and report both." };
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick experiments)." };
-    private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => 42 };
+    private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => Defaults.Seed };
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly Option<string> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();

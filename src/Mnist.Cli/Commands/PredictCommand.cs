@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Mnist.Core.Inference;
 using Mnist.Core.Infrastructure;
 
@@ -25,9 +26,10 @@ internal static class PredictCommand
                 if (!r.Succeeded) failures++;
                 if (json)
                 {
-                    context.Output.WriteLine(Json.Serialize(r.Prediction is { } p
-                        ? new PredictionLine(r.File, p.Label, p.Probabilities.Select(v => Math.Round((double)v, 6)).ToArray(), null)
-                        : new PredictionLine(r.File, null, null, r.Error), indented: false));
+                    // The one prediction contract, with the file it is about first (or the file and its error).
+                    var line = r.Prediction?.ToJson() ?? new JsonObject { ["error"] = r.Error };
+                    line.Insert(0, "file", r.File);
+                    context.Output.WriteLine(line.ToJsonString(Json.Compact));
                 }
                 else if (r.Prediction is { } p)
                 {
@@ -42,6 +44,4 @@ internal static class PredictCommand
         }));
         return command;
     }
-
-    private sealed record PredictionLine(string File, string? Digit, double[]? Probabilities, string? Error);
 }

@@ -9,24 +9,27 @@ namespace Mnist.Cli.Commands;
 /// <summary><c>mnist train</c>: the seed's training job into a run folder.</summary>
 internal static class TrainCommand
 {
+    /// <summary>Core's defaults, which the options' defaults read (each default is written once, in Core).</summary>
+    private static readonly TrainingOptions Defaults = new();
+
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
     private static readonly Option<string> DatasetName = CommonOptions.Dataset();
     private static readonly Option<string> Out = new("--out") { Description = "Run folder for the model file, checkpoint, history and evaluation.", Required = true };
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Epoch budget (default 100, as the seed; early stopping usually ends sooner)." };
-    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Mini-batch size (Keras's default, 32).", DefaultValueFactory = _ => 32 };
-    private static readonly Option<int> Patience = new("--patience") { Description = "Early stopping: epochs without a better val_loss (0 = off).", DefaultValueFactory = _ => 5 };
-    private static readonly Option<double> ValidationSplit = new("--validation-split") { Description = "Stratified share held out for validation.", DefaultValueFactory = _ => 0.1 };
-    private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source (init, split, shuffle, augmentation, dropout).", DefaultValueFactory = _ => 42 };
+    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Mini-batch size (Keras's default, 32).", DefaultValueFactory = _ => Defaults.BatchSize };
+    private static readonly Option<int> Patience = new("--patience") { Description = "Early stopping: epochs without a better val_loss (0 = off).", DefaultValueFactory = _ => Defaults.Patience };
+    private static readonly Option<double> ValidationSplit = new("--validation-split") { Description = "Stratified share held out for validation.", DefaultValueFactory = _ => Defaults.ValidationFraction };
+    private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source (init, split, shuffle, augmentation, dropout).", DefaultValueFactory = _ => Defaults.Seed };
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick runs)." };
     private static readonly Option<bool> NoAugment = new("--no-augment") { Description = "Switch augmentation off." };
-    private static readonly Option<double> Rotation = new("--rotation") { Description = "Augmentation: max rotation in degrees.", DefaultValueFactory = _ => 10 };
-    private static readonly Option<double> Zoom = new("--zoom") { Description = "Augmentation: zoom range (0.1 = 0.9x to 1.1x).", DefaultValueFactory = _ => 0.1 };
-    private static readonly Option<double> Shift = new("--shift") { Description = "Augmentation: max shift as a share of width and height.", DefaultValueFactory = _ => 0.1 };
+    private static readonly Option<double> Rotation = new("--rotation") { Description = "Augmentation: max rotation in degrees.", DefaultValueFactory = _ => Defaults.Augmentation.RotationDegrees };
+    private static readonly Option<double> Zoom = new("--zoom") { Description = "Augmentation: zoom range (0.1 = 0.9x to 1.1x).", DefaultValueFactory = _ => Defaults.Augmentation.Zoom };
+    private static readonly Option<double> Shift = new("--shift") { Description = "Augmentation: max shift as a share of width and height.", DefaultValueFactory = _ => Defaults.Augmentation.Shift };
     private static readonly Option<bool> Standardize = new("--standardize") { Description = "Standardise pixels with the training set's mean and std (kept in the model file)." };
     private static readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam learning rate (default: the hyperparameters', 1e-3 for the seed)." };
-    private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: halve the rate after N epochs without a better val_loss (0 = off, as in the seed).", DefaultValueFactory = _ => 2 };
-    private static readonly Option<double> ReduceLrFactor = new("--reduce-lr-factor") { Description = "ReduceLROnPlateau: the factor the rate is multiplied by.", DefaultValueFactory = _ => 0.5 };
-    private static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the one-hot targets (0 = none, as in the seed).", DefaultValueFactory = _ => 0.1 };
+    private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: halve the rate after N epochs without a better val_loss (0 = off, as in the seed).", DefaultValueFactory = _ => Defaults.ReduceLrPatience };
+    private static readonly Option<double> ReduceLrFactor = new("--reduce-lr-factor") { Description = "ReduceLROnPlateau: the factor the rate is multiplied by.", DefaultValueFactory = _ => Defaults.ReduceLrFactor };
+    private static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the one-hot targets (0 = none, as in the seed).", DefaultValueFactory = _ => Defaults.LabelSmoothing };
     private static readonly Option<string?> Hyperparameters = new("--hyperparameters") { Description = "JSON file of hyperparameters (default: the seed's final model)." };
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint." };
     private static readonly Option<int?> Threads = CommonOptions.Threads();

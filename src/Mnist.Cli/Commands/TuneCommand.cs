@@ -11,30 +11,33 @@ internal static class TuneCommand
 {
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
     private static readonly Option<string> DatasetName = CommonOptions.Dataset();
+    /// <summary>Core's defaults, which the options' defaults read (each default is written once, in Core).</summary>
+    private static readonly TuneRequest Defaults = new() { OutDir = "." };
+
     private static readonly Option<string> Out = new("--out") { Description = "Folder of the study database (NAME.db, unless --storage) and of the study's pictures.", Required = true };
     private static readonly Option<string?> Storage = CommonOptions.Storage();
-    private static readonly Option<string> Study = new("--study") { Description = "Study name; run the same command again (or in parallel) to resume or share it.", DefaultValueFactory = _ => "study" };
-    private static readonly Option<int> Trials = new("--trials") { Description = "Trial budget of the study.", DefaultValueFactory = _ => 30 };
+    private static readonly Option<string> Study = new("--study") { Description = "Study name; run the same command again (or in parallel) to resume or share it.", DefaultValueFactory = _ => Defaults.Study };
+    private static readonly Option<int> Trials = new("--trials") { Description = "Trial budget of the study.", DefaultValueFactory = _ => Defaults.Trials };
     private static readonly Option<string> Oracle = new Option<string>("--oracle")
     {
         Description = "bayes (Gaussian process), random, or hyperband (KerasTuner's: brackets of successive halving up to --max-epochs; promoted trials continue from their saved weights; --trials then caps the configurations only if given).",
-        DefaultValueFactory = _ => "bayes",
+        DefaultValueFactory = _ => Defaults.Oracle,
     }.AcceptOnlyFromAmong("bayes", "random", TuneRun.Hyperband);
-    private static readonly Option<int> Factor = new("--factor") { Description = "Hyperband's reduction factor.", DefaultValueFactory = _ => 3 };
-    private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations") { Description = "How many times Hyperband runs its whole set of brackets.", DefaultValueFactory = _ => 1 };
+    private static readonly Option<int> Factor = new("--factor") { Description = "Hyperband's reduction factor.", DefaultValueFactory = _ => Defaults.Factor };
+    private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations") { Description = "How many times Hyperband runs its whole set of brackets.", DefaultValueFactory = _ => Defaults.HyperbandIterations };
     private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
-    private static readonly Option<int> Initial = new("--initial") { Description = "Random trials before the Gaussian process guides the search.", DefaultValueFactory = _ => 5 };
+    private static readonly Option<int> Initial = new("--initial") { Description = "Random trials before the Gaussian process guides the search.", DefaultValueFactory = _ => Defaults.InitialPoints };
     private static readonly Option<string> Acquisition = new Option<string>("--acquisition") { Description = "ucb (beta 2.6, as KerasTuner) or ei (expected improvement).", DefaultValueFactory = _ => "ucb" }.AcceptOnlyFromAmong("ucb", "ei");
     private static readonly Option<string> Objective = new Option<string>("--objective") { Description = "val_accuracy (maximised) or val_loss (minimised), of each trial's best epoch.", DefaultValueFactory = _ => "val_accuracy" }.AcceptOnlyFromAmong("val_accuracy", "val_loss");
     private static readonly Option<string> Pruner = CommonOptions.Pruner(Pruners.None);
     private static readonly Option<double> StaleAfter = new("--stale-after")
     {
         Description = "Seconds without a heartbeat after which a running trial is taken to be dead and run again by another worker (a worker on the same machine whose process is gone is noticed at once).",
-        DefaultValueFactory = _ => 120,
+        DefaultValueFactory = _ => Defaults.StaleAfter.TotalSeconds,
     };
-    private static readonly Option<int> MaxEpochs = new("--max-epochs") { Description = "Per-trial epoch cap (early stopping, patience 5, may end sooner).", DefaultValueFactory = _ => 10 };
-    private static readonly Option<double> DataFraction = new("--data-fraction") { Description = "Stratified share of the training images each trial trains on.", DefaultValueFactory = _ => 1.0 };
-    private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => 42 };
+    private static readonly Option<int> MaxEpochs = new("--max-epochs") { Description = "Per-trial epoch cap (early stopping, patience 5, may end sooner).", DefaultValueFactory = _ => Defaults.TrialOptions.Epochs };
+    private static readonly Option<double> DataFraction = new("--data-fraction") { Description = "Stratified share of the training images each trial trains on.", DefaultValueFactory = _ => Defaults.TrialOptions.DataFraction };
+    private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => Defaults.TrialOptions.Seed };
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly Option<string> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();

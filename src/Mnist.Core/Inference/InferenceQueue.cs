@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 
 namespace Mnist.Core.Inference;
@@ -10,7 +9,8 @@ namespace Mnist.Core.Inference;
 /// Runtime's sessions may run concurrently, but one queue keeps the batching and the threads the
 /// same for both), and inputs that arrive while a pass is
 /// running are batched into the next one. No caller waits for a batch to fill: a pass starts as
-/// soon as the thread is free, with whatever has arrived, up to <see cref="MaxBatch"/>.
+/// soon as the thread is free, with whatever has arrived, up to <see cref="MaxBatch"/>. Whatever
+/// a pass throws goes to the callers of that batch; the thread goes on serving the next ones.
 /// </summary>
 public sealed class InferenceQueue : IDisposable
 {
@@ -59,7 +59,9 @@ public sealed class InferenceQueue : IDisposable
                 Inputs += batch.Count;
                 for (var i = 0; i < batch.Count; i++) batch[i].Result.TrySetResult(predictions[i]);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+#pragma warning disable CA1031 // Whatever a forward pass throws belongs to its callers: the thread lives on for the next requests.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
                 foreach (var r in batch) r.Result.TrySetException(e);
             }

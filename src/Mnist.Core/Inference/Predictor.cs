@@ -1,4 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Mnist.Core.Data;
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -6,10 +10,22 @@ using static TorchSharp.torch;
 
 namespace Mnist.Core.Inference;
 
-/// <summary>A prediction: the class index, its name, and the probabilities of all classes.</summary>
-public sealed record Prediction(int Index, string Label, float[] Probabilities)
+/// <summary>
+/// A prediction, the one contract of <c>mnist predict --json</c> and <c>POST /api/predict</c>: the
+/// class index (<c>digit</c>, an integer), its name (<c>label</c>: "7" on MNIST, "Ankle boot" on
+/// Fashion-MNIST), its probability (<c>confidence</c>) and the probabilities of all classes. The
+/// CLI adds <c>file</c>, the web adds <c>input</c> (docs/api.md).
+/// </summary>
+public sealed record Prediction(
+    [property: JsonPropertyName("digit"), JsonPropertyOrder(0)] int Index,
+    [property: JsonPropertyOrder(1)] string Label,
+    [property: JsonPropertyOrder(3)] float[] Probabilities)
 {
+    [JsonPropertyOrder(2)]
     public float Confidence => Probabilities[Index];
+
+    /// <summary>The prediction as a JSON object (the model files' snake_case), for a caller to add its own fields to.</summary>
+    public JsonObject ToJson() => JsonSerializer.SerializeToNode(this, Json.Compact)!.AsObject();
 }
 
 /// <summary>

@@ -9,8 +9,8 @@ namespace Mnist.Core.Infrastructure;
 /// <para>
 /// glibc's malloc returns every block over its mmap threshold to the kernel on free, and
 /// trims the heap top eagerly, so each training step's 12 MB activations were page-faulted in
-/// afresh: on this 2-core VM that made the first convolution 40 ms instead of 0.8 ms and a
-/// step of the seed model about twice as slow (measured, see bench/). Raising the mmap
+/// afresh, which made a training step of the seed model about twice as slow (bench/results.md,
+/// *What was made faster*). Raising the mmap
 /// threshold to its maximum (32 MiB) and the trim threshold keeps freed blocks for reuse.
 /// </para>
 /// <para>libtorch's "Could not initialize NNPACK! Reason: Unsupported hardware" warning is

@@ -7,10 +7,8 @@ namespace Mnist.Core.Model;
 /// 2x2 max pooling with stride 2 (floor mode: an odd last row or column is dropped), giving the
 /// same values and the same gradients as <c>nn.MaxPool2d(2)</c>, bit for bit, built from
 /// element-wise operations that libtorch vectorises. libtorch 2.10's own CPU pooling kernel for
-/// this layout is slow: at batch 128 with 32 channels of 28x28 it took 20 ms forward on one
-/// core, against 1.2 ms here, and forward plus backward 21.4 ms against 9.9 ms (measured on a
-/// Zen 4; the seed's whole training step took 84 ms). Without gradients (evaluation, serving)
-/// it is the forward alone.
+/// this layout is many times slower, forward and backward (bench/results.md, *What was made
+/// faster*). Without gradients (evaluation, serving) it is the forward alone.
 /// </summary>
 public sealed class MaxPool2x2 : nn.Module<Tensor, Tensor>
 {

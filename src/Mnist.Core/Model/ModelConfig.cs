@@ -48,8 +48,28 @@ public sealed record ModelConfig
         Check(Activations.IsKnown(ConvActivation), nameof(ConvActivation), ConvActivation, Activations.KnownList);
     }
 
-    public bool Equivalent(ModelConfig other) =>
-        this with { Dense = [] } == other with { Dense = [] } && Dense.SequenceEqual(other.Dense);
+    /// <summary>Value equality, the dense layers compared layer by layer (a record compares a list by reference).</summary>
+    public bool Equals(ModelConfig? other) =>
+        other is not null && Conv1Filters == other.Conv1Filters && Conv2Filters == other.Conv2Filters && KernelSize == other.KernelSize &&
+        ConvActivation == other.ConvActivation && LearningRate.Equals(other.LearningRate) && InputSize == other.InputSize &&
+        InputChannels == other.InputChannels && Classes == other.Classes && BatchNormMomentum.Equals(other.BatchNormMomentum) &&
+        Dense.SequenceEqual(other.Dense);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Conv1Filters);
+        hash.Add(Conv2Filters);
+        hash.Add(KernelSize);
+        hash.Add(ConvActivation);
+        hash.Add(LearningRate);
+        hash.Add(InputSize);
+        hash.Add(InputChannels);
+        hash.Add(Classes);
+        hash.Add(BatchNormMomentum);
+        foreach (var layer in Dense) hash.Add(layer);
+        return hash.ToHashCode();
+    }
 
     public override string ToString() =>
         $"conv {Conv1Filters}/{Conv2Filters}, dense [{string.Join(", ", Dense.Select(d => $"{d.Units} {d.Activation} drop {d.Dropout:0.###}"))}], lr {LearningRate:0.#####}";

@@ -117,7 +117,7 @@ public static class ModelFile
         try
         {
             using var zip = ZipFile.OpenRead(path);
-            var manifestJson = ReadText(zip, "manifest.json", path) ?? throw new InvalidDataException($"{path}: not a model file (no manifest.json)");
+            var manifestJson = ReadText(zip, "manifest.json") ?? throw new InvalidDataException($"{path}: not a model file (no manifest.json)");
             var manifest = Json.Deserialize<ModelManifest>(manifestJson, $"{path}:manifest.json");
             if (manifest.Format != ModelManifest.FormatName)
             {
@@ -127,17 +127,17 @@ public static class ModelFile
             {
                 throw new InvalidDataException($"{path}: format version {manifest.FormatVersion} is newer than this program reads ({ModelManifest.CurrentVersion})");
             }
-            var history = ReadText(zip, "history.json", path);
-            var evaluation = ReadText(zip, "evaluation.json", path);
-            var state = ReadText(zip, "trainer_state.json", path);
+            var history = ReadText(zip, "history.json");
+            var evaluation = ReadText(zip, "evaluation.json");
+            var state = ReadText(zip, "trainer_state.json");
             return new ModelFileContents
             {
                 Manifest = manifest,
-                Weights = ReadBytes(zip, "weights.bin", path) ?? throw new InvalidDataException($"{path}: no weights.bin"),
+                Weights = ReadBytes(zip, "weights.bin") ?? throw new InvalidDataException($"{path}: no weights.bin"),
                 History = history is null ? [] : Json.Deserialize<List<EpochRecord>>(history, $"{path}:history.json"),
                 Evaluation = evaluation is null ? null : Json.Deserialize<EvaluationResult>(evaluation, $"{path}:evaluation.json"),
                 TrainerState = state is null ? null : Json.Deserialize<TrainerState>(state, $"{path}:trainer_state.json"),
-                OptimizerState = ReadBytes(zip, "optimizer.bin", path),
+                OptimizerState = ReadBytes(zip, "optimizer.bin"),
             };
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
@@ -173,7 +173,7 @@ public static class ModelFile
     }
 
     /// <summary>An entry's bytes, or null when the archive has none of that name.</summary>
-    internal static byte[]? ReadBytes(ZipArchive zip, string name, string path)
+    internal static byte[]? ReadBytes(ZipArchive zip, string name)
     {
         var entry = zip.GetEntry(name);
         if (entry is null) return null;
@@ -183,6 +183,6 @@ public static class ModelFile
         return ms.ToArray();
     }
 
-    internal static string? ReadText(ZipArchive zip, string name, string path) =>
-        ReadBytes(zip, name, path) is { } b ? System.Text.Encoding.UTF8.GetString(b) : null;
+    internal static string? ReadText(ZipArchive zip, string name) =>
+        ReadBytes(zip, name) is { } b ? System.Text.Encoding.UTF8.GetString(b) : null;
 }

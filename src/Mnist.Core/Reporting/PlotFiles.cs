@@ -19,19 +19,6 @@ public static class PlotFiles
 
     public static string[] Formats { get; } = ["png", "svg"];
 
-    /// <summary>The font the pictures use: DejaVu Sans when found, else ScottPlot's default.</summary>
-    public static string Font
-    {
-        get
-        {
-            lock (Gate)
-            {
-                EnsureFonts();
-                return Fonts.Default;
-            }
-        }
-    }
-
     public static void Save(Plot plot, string dir, string name, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(plot);

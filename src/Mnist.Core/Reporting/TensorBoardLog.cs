@@ -70,8 +70,6 @@ public sealed class TensorBoardLog
         Scalar("study/best_score", bestSoFar, trialId);
     }
 
-    public void Text(string tag, string text, int step) => _writer.add_text(tag, text, step);
-
     private void Scalar(string tag, double value, int step) => _writer.add_scalar(tag, (float)value, step);
 }
 

@@ -61,13 +61,13 @@ public sealed record TrainingSnapshot(byte[] Weights, byte[] BestWeights, byte[]
         try
         {
             using var zip = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read);
-            byte[] Entry(string name) => ModelFile.ReadBytes(zip, name, source) ?? throw new InvalidDataException($"{source}: saved state has no {name}");
-            string Text(string name) => ModelFile.ReadText(zip, name, source) ?? throw new InvalidDataException($"{source}: saved state has no {name}");
+            byte[] Entry(string name) => ModelFile.ReadBytes(zip, name) ?? throw new InvalidDataException($"{source}: saved state has no {name}");
+            string Text(string name) => ModelFile.ReadText(zip, name) ?? throw new InvalidDataException($"{source}: saved state has no {name}");
             return new TrainingSnapshot(Entry("weights.bin"), Entry("best.bin"), Entry("optimizer.bin"),
                 Json.Deserialize<TrainerState>(Text("trainer_state.json"), source), Json.Deserialize<List<EpochRecord>>(Text("history.json"), source))
             {
-                Options = ModelFile.ReadText(zip, "training.json", source) is { } options ? Json.Deserialize<TrainingOptions>(options, source) : null,
-                DataChecksums = ModelFile.ReadText(zip, "data_checksums.json", source) is { } sums ? Json.Deserialize<Dictionary<string, string>>(sums, source) : null,
+                Options = ModelFile.ReadText(zip, "training.json") is { } options ? Json.Deserialize<TrainingOptions>(options, source) : null,
+                DataChecksums = ModelFile.ReadText(zip, "data_checksums.json") is { } sums ? Json.Deserialize<Dictionary<string, string>>(sums, source) : null,
             };
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(source, StringComparison.Ordinal))

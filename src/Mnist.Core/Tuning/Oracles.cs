@@ -123,7 +123,7 @@ public sealed record BayesianOptions
     /// How the surrogate learns from trials the pruner stopped. A pruned trial's last value as if it
     /// were final, by measurement: on a multi-fidelity Hartmann 6-D searched with ASHA, 30 trials,
     /// 10 seeds, its median regret was 1.80 against 2.86 with the resource as an input
-    /// (<c>mnist-bench surrogate</c>; see the README).
+    /// (<c>mnist-bench surrogate</c>; docs/search.md).
     /// </summary>
     public PrunedTrialModel PrunedTrials { get; init; } = PrunedTrialModel.LastValue;
 
@@ -159,8 +159,6 @@ public sealed class BayesianOracle(SearchSpace space, BayesianOptions? options =
     private readonly BayesianOptions _options = options ?? new BayesianOptions();
 
     public string Name => "bayes";
-
-    public BayesianOptions Options => _options;
 
     public double[] Suggest(IReadOnlyList<Observation> history, Random rng)
     {

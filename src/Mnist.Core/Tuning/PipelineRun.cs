@@ -26,9 +26,9 @@ public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, 
     public static PipelinePreset Seed { get; } = new("seed", 30, 5, 10, 1.0, 100, Pruners.Asha) { EnqueueDefaults = true };
 
     /// <summary>
-    /// About 20 minutes on a 2-core machine: 10 trials of up to 3 epochs on 10% of the data, final
-    /// training up to 5 epochs (the search tends to pick larger networks, whose epoch took 155 s
-    /// here against the seed model's 25 s).
+    /// A short try (its time on a 2-core machine is in docs/search.md): 10 trials of up to 3 epochs on 10% of the data, final
+    /// training up to 5 epochs (the search tends to pick larger networks, whose epochs cost several
+    /// times the seed model's; docs/search.md).
     /// </summary>
     public static PipelinePreset Quick { get; } = new("quick", 10, 4, 3, 0.1, 5);
 

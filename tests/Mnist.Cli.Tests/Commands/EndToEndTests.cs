@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Mnist.Testing;
 
 namespace Mnist.Cli.Tests.Commands;
@@ -61,6 +64,33 @@ public sealed class EndToEndTests : IClassFixture<EndToEndTests.TrainedRun>
     }
 
     [Fact]
+    public async Task Given_one_image_When_predicted_by_the_cli_and_by_the_web_api_Then_both_print_the_same_prediction_fields()
+    {
+        using var dir = new TempDir();
+        var file = dir.File("digit.png");
+        var png = Png.EncodeGrey(TestData.Mnist.Test.Image(0), 28, 28, invert: true);
+        File.WriteAllBytes(file, png);
+        var (code, output, _) = await CommandRunTests.Run(["predict", "--model", _run.RunDir, "--json", file]);
+        Assert.Equal(0, code);
+        var cli = JsonDocument.Parse(output.Trim()).RootElement;
+
+        await using var app = Web.WebApp.Build(new Web.ServeOptions { Model = _run.RunDir, Urls = "http://127.0.0.1:0" });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient { BaseAddress = new Uri(address) };
+        using var body = new ByteArrayContent(png);
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
+        using var response = await client.PostAsync(new Uri("/api/predict", UriKind.Relative), body);
+        var web = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        string[] contract = ["digit", "label", "confidence", "probabilities"];
+        Assert.Equal(["file", .. contract], cli.EnumerateObject().Select(p => p.Name));
+        Assert.Equal([.. contract, "input"], web.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Number, cli.GetProperty("digit").ValueKind);
+        foreach (var field in contract) Assert.Equal(web.GetProperty(field).GetRawText(), cli.GetProperty(field).GetRawText());
+    }
+
+    [Fact]
     public async Task Given_images_and_a_bad_file_When_predicted_as_json_Then_one_object_per_file_and_exit_code_1()
     {
         using var dir = new TempDir();
@@ -82,7 +112,10 @@ public sealed class EndToEndTests : IClassFixture<EndToEndTests.TrainedRun>
         {
             Assert.Equal(files[i], lines[i].GetProperty("file").GetString());
             Assert.Equal(10, lines[i].GetProperty("probabilities").GetArrayLength());
-            Assert.Matches("^[0-9]$", lines[i].GetProperty("digit").GetString());
+            var digit = lines[i].GetProperty("digit").GetInt32();
+            Assert.InRange(digit, 0, 9);
+            Assert.Equal(digit.ToString(System.Globalization.CultureInfo.InvariantCulture), lines[i].GetProperty("label").GetString());
+            Assert.Equal(lines[i].GetProperty("probabilities")[digit].GetDouble(), lines[i].GetProperty("confidence").GetDouble());
         }
         Assert.Contains("not a decodable image", lines[3].GetProperty("error").GetString());
     }

@@ -22,7 +22,7 @@ public sealed class TrainCommandParsingTests
 
         Assert.Equal("runs/a", r.OutDir);
         Assert.Null(r.DataDir);
-        Assert.True(r.Config.Equivalent(ModelConfig.Seed));
+        Assert.Equal(ModelConfig.Seed, r.Config);
         Assert.Equal((100, 32, 5, 0.1, 42), (r.Options.Epochs, r.Options.BatchSize, r.Options.Patience, r.Options.ValidationFraction, r.Options.Seed));
         Assert.Equal(AugmentationOptions.Seed, r.Options.Augmentation);
         Assert.False(r.Resume);

@@ -39,7 +39,7 @@ public sealed class TrainingTests(TrainedModelFixture trained)
         var m = ModelFile.Read(trained.ModelPath).Manifest;
 
         Assert.Equal("mnist", m.Dataset);
-        Assert.True(m.Hyperparameters.Equivalent(ModelConfig.Seed));
+        Assert.Equal(ModelConfig.Seed, m.Hyperparameters);
         Assert.Equal(Normalization.UnitRange, m.Normalization);
         Assert.Equal(1, m.Epoch);
         Assert.Equal("val_loss", m.Best!.Monitor);

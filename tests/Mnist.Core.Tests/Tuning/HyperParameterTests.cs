@@ -81,7 +81,7 @@ public sealed class HyperParameterTests
     {
         var config = ModelBuilder.Configure(new HyperParameters(ModelBuilder.SeedSearchSpace().Defaults()));
 
-        Assert.True(config.Equivalent(ModelConfig.Seed), config.ToString());
+        Assert.Equal(ModelConfig.Seed, config);
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public sealed class MnistTuningTests
         Assert.InRange(summary.TestAccuracy, 0.5, 1.0);
         Assert.NotNull(summary.SeedTestAccuracy);
         var manifest = ModelFile.Read(summary.ModelPath).Manifest;
-        Assert.True(manifest.Hyperparameters.Equivalent(summary.FinalConfig));
+        Assert.Equal(summary.FinalConfig, manifest.Hyperparameters);
 
         foreach (var name in RunPlots.Names) Assert.True(PlotFiles.Exists(Path.Combine(dir.Path, "final"), name), name);
         Assert.True(PlotFiles.Exists(dir.Path, "study_history") && PlotFiles.Exists(dir.Path, "study_params"));
