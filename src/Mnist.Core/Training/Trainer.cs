@@ -66,23 +66,14 @@ public sealed class Trainer : IDisposable
         _options = options;
         _observer = observer ?? new NullObserver();
         Optimizer = new AdamOptimizer(model.parameters(), config.LearningRate);
-        _peakLearningRate = config.LearningRate;
+        _earlyStopping = new EarlyStopping(options.Patience, options.MinDelta);
+        _plateau = options.LrSchedule == LrSchedule.Plateau ? new ReduceLrOnPlateau(options.ReduceLrPatience, options.ReduceLrFactor, options.MinLearningRate) : null;
+        _oneCycle = options.LrSchedule == LrSchedule.OneCycle ? new OneCycleSchedule(config.LearningRate) : null;
     }
 
-    private readonly double _peakLearningRate;
-
-    /// <summary>The one-cycle learning rate at <paramref name="step"/> of <paramref name="total"/> (see <see cref="LrSchedule.OneCycle"/>).</summary>
-    public static double OneCycle(long step, long total, double peak)
-    {
-        var warmup = Math.Max(1, (long)(total * 0.25));
-        if (step < warmup)
-        {
-            var t = (double)step / warmup;
-            return peak * (0.1 + 0.9 * (1 - Math.Cos(Math.PI * t)) / 2);
-        }
-        var u = Math.Min(1.0, (double)(step - warmup) / Math.Max(1, total - warmup));
-        return peak * (0.001 + 0.999 * (1 + Math.Cos(Math.PI * u)) / 2);
-    }
+    private readonly EarlyStopping _earlyStopping;
+    private readonly ReduceLrOnPlateau? _plateau;
+    private readonly OneCycleSchedule? _oneCycle;
 
     public AdamOptimizer Optimizer { get; }
 
@@ -132,7 +123,7 @@ public sealed class Trainer : IDisposable
             var record = new EpochRecord(epoch, loss, accuracy, valLoss, valAccuracy, state.LearningRate, clock.Elapsed.TotalSeconds);
             records.Add(record);
 
-            var improved = double.IsFinite(valLoss) && valLoss < state.BestValue - _options.MinDelta;
+            var improved = _earlyStopping.Improves(valLoss, state.BestValue);
             var weights = ModelFile.SerializeWeights(_model);
             if (improved) bestWeights = weights;
             state = NextState(state, epoch, valLoss, improved);
@@ -180,21 +171,18 @@ public sealed class Trainer : IDisposable
 
     private TrainerState NextState(TrainerState state, int epoch, double valLoss, bool improved)
     {
-        var wait = improved ? 0 : state.Wait + 1;
-        var lrWait = improved ? 0 : state.LrWait + 1;
-        var lr = state.LearningRate;
-        if (_options.LrSchedule == LrSchedule.OneCycle)
+        var (wait, stopped) = _earlyStopping.Next(state.Wait, improved, valLoss);
+        // One-cycle: the rate its last step set (the plateau's wait is counted, unused, as it always was).
+        var (lrWait, lr) = (improved ? 0 : state.LrWait + 1, Optimizer.LearningRate);
+        if (_plateau is not null)
         {
-            lr = Optimizer.LearningRate;
+            (lrWait, lr) = _plateau.Next(state.LrWait, improved, state.LearningRate);
+            if (lr != state.LearningRate)
+            {
+                _observer.OnInfo($"ReduceLROnPlateau: learning rate reduced to {lr:G4}.");
+                SetLearningRate(lr);
+            }
         }
-        else if (_options.ReduceLrPatience > 0 && lrWait >= _options.ReduceLrPatience && lr > _options.MinLearningRate)
-        {
-            lr = Math.Max(lr * _options.ReduceLrFactor, _options.MinLearningRate);
-            lrWait = 0;
-            _observer.OnInfo($"ReduceLROnPlateau: learning rate reduced to {lr:G4}.");
-            SetLearningRate(lr);
-        }
-        var stopped = (_options.Patience > 0 && wait >= _options.Patience) || !double.IsFinite(valLoss);
         return new TrainerState(
             epoch,
             improved ? valLoss : state.BestValue,
@@ -242,10 +230,7 @@ public sealed class Trainer : IDisposable
             var idx = order.narrow(0, start, len);
             var x = data.TrainX.index_select(0, idx);
             var y = data.TrainY.index_select(0, idx);
-            if (_options.LrSchedule == LrSchedule.OneCycle)
-            {
-                Optimizer.LearningRate = OneCycle((epoch - 1L) * batches + b, (long)_options.Epochs * batches, _peakLearningRate);
-            }
+            if (_oneCycle is not null) SetLearningRate(_oneCycle.At((epoch - 1L) * batches + b, (long)_options.Epochs * batches));
             x = Augmentation.Apply(x, _options.Augmentation, generator);
             x = Preprocessing.Normalize(x, data.Normalization);
             var logProbs = _model.forward(x);
