@@ -14,6 +14,7 @@ public sealed class BenchmarkTests
     ];
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void The_speed_benchmark_runs_end_to_end_on_a_tiny_budget_and_writes_every_key()
     {
         using var dir = new TempDir();
@@ -40,6 +41,7 @@ public sealed class BenchmarkTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void The_plain_loop_trains_the_same_network_as_the_product_built_from_TorchSharp_modules()
     {
         using var plain = SpeedBenchmark.PlainSeedModel();

@@ -10,6 +10,7 @@ namespace Mnist.Web.Tests;
 
 /// <summary>The HTTP API on a real in-process Kestrel: every endpoint and every way a request can be wrong.</summary>
 [Collection(ServedModelCollection.Name)]
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class ApiTests(ServedModelFixture served)
 {
     private HttpClient Client => served.Client;

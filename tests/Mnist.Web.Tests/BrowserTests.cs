@@ -10,6 +10,7 @@ namespace Mnist.Web.Tests;
 /// with a finger on a phone, cleared, and uploaded as a file.
 /// </summary>
 [Collection(ServedModelCollection.Name)]
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class BrowserTests(ServedModelFixture served, BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     /// <summary>Set to a file path to keep the screenshot of the page (the README's picture).</summary>

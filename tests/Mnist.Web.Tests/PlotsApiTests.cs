@@ -9,6 +9,7 @@ namespace Mnist.Web.Tests;
 
 /// <summary>GET /api/model/plots/{name}.svg|png: the served model's pictures, from its run folder.</summary>
 [Collection(ServedModelCollection.Name)]
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class PlotsApiTests(ServedModelFixture served)
 {
     private HttpClient Client => served.Client;

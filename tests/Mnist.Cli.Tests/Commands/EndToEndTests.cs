@@ -7,6 +7,7 @@ using Mnist.Testing;
 namespace Mnist.Cli.Tests.Commands;
 
 /// <summary>train, then evaluate and predict on the model file it wrote, all through the CLI, in-process.</summary>
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class EndToEndTests : IClassFixture<EndToEndTests.TrainedRun>
 {
     private readonly TrainedRun _run;

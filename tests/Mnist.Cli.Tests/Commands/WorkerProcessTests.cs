@@ -11,6 +11,7 @@ namespace Mnist.Cli.Tests.Commands;
 /// and on PostgreSQL.
 /// </summary>
 [Trait("Category", "Processes")]
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class WorkerProcessTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -6,6 +6,7 @@ using Mnist.Testing;
 
 namespace Mnist.Core.Tests.Data;
 
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class FashionMnistTests
 {
     [Fact]

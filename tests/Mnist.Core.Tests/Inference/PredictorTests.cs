@@ -5,6 +5,7 @@ using Mnist.Testing;
 namespace Mnist.Core.Tests.Inference;
 
 [Collection(TrainedModelCollection.Name)]
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class PredictorTests(TrainedModelFixture trained) : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -19,6 +19,7 @@ namespace Mnist.Core.Tests.Interchange;
 /// <see cref="Trainer"/>, a few hundred images) so that weights and BatchNorm's running statistics
 /// are a real training's, and standardised so that the graph's own normalisation is exercised.
 /// </summary>
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
 {
     private const float Tolerance = 1e-4f;

@@ -29,6 +29,7 @@ public sealed class TinyRunFixture : IDisposable
     public void Dispose() => Dir.Dispose();
 }
 
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class TrainingRunPicturesTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixture>
 {
     [Fact]

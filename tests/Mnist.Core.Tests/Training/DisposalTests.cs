@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace Mnist.Core.Tests.Training;
 
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class DisposalTests
 {
     private sealed class LiveCounter : ITrainingObserver

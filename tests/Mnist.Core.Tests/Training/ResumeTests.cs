@@ -4,6 +4,7 @@ using Mnist.Core.Training;
 
 namespace Mnist.Core.Tests.Training;
 
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class ResumeTests
 {
     private static TrainRequest Request(string dir) => new()

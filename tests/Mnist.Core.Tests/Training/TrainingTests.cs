@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 namespace Mnist.Core.Tests.Training;
 
 [Collection(TrainedModelCollection.Name)]
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class TrainingTests(TrainedModelFixture trained)
 {
     [Fact]

@@ -151,6 +151,7 @@ public sealed class HyperbandTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void Given_a_tiny_mnist_trial_When_trained_in_two_hyperband_rounds_Then_its_history_equals_four_epochs_in_one_go()
     {
         var dataset = TestData.Mnist;

@@ -6,6 +6,7 @@ namespace Mnist.Core.Tests.Tuning;
 
 /// <summary>The test PostgreSQL server: $MNIST_TEST_POSTGRES in CI, else a throwaway cluster of this process.</summary>
 [Trait("Category", "Postgres")]
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class PostgresServerTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
     private static object? Scalar(string connectionString, string sql)

@@ -13,6 +13,7 @@ namespace Mnist.Core.Tests.Tuning;
 /// tests; each test works on a study of its own name.
 /// </summary>
 [Trait("Category", "Postgres")]
+[Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class PostgresStudyStoreTests(PostgresDatabase database) : StudyStoreContract, IClassFixture<PostgresDatabase>
 {
     private readonly string _study = "branin_" + Guid.NewGuid().ToString("N")[..10];
