@@ -255,12 +255,12 @@ public static class RunReport
             drawn.Add(Path.Combine(dir, StudyPlots.ParamsName(definition.Name)));
         }
         var report = StudyReport.From(definition, trials);
-        var metric = StudyPlots.MetricName(definition.Objective);
+        var metric = definition.Goal.Name;
         html.Append(Inv, $"<h2>Study <code>{E(definition.Name)}</code></h2>");
         var facts = new List<(string, string)>
         {
             ("study", where),
-            ("objective", metric + (definition.Objective == TuningObjective.ValAccuracy ? " (maximised)" : " (minimised)")),
+            ("objective", $"{metric} ({definition.Goal.DirectionWord})"),
             ("trials", string.Create(Inv, $"{trials.Count} ({report.Completed} completed, {report.Pruned} pruned, {report.Failed} failed); {report.EpochsTrained:0.##} epochs trained in all")),
         };
         if (report.Best is { } best) facts.Add(("best trial", string.Create(Inv, $"{best.Id}: {metric} {best.Score:0.0000} at epoch {best.BestEpoch}")));

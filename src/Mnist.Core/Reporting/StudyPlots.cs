@@ -33,14 +33,13 @@ public static class StudyPlots
         return Write(Path.GetDirectoryName(store.Path)!, store.Definition, store.Trials());
     }
 
-    public static string MetricName(TuningObjective objective) => objective == TuningObjective.ValAccuracy ? "val_accuracy" : "val_loss";
-
     /// <summary>Score per trial (completed ones), the best so far as a step line, pruned trials (their value at the rung where they stopped) and failed trials marked.</summary>
     public static void WriteHistory(string dir, StudyDefinition definition, IReadOnlyList<TrialRecord> trials)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(trials);
-        var metric = MetricName(definition.Objective);
+        var goal = definition.Goal;
+        var metric = goal.Name;
         var done = Completed(trials);
         var plot = new Plot();
         if (done.Count == 0)
@@ -56,7 +55,7 @@ public static class StudyPlots
             points.MarkerSize = 9;
 
             var best = new double[ys.Length];
-            for (var i = 0; i < ys.Length; i++) best[i] = i == 0 || definition.Better(ys[i], best[i - 1]) ? ys[i] : best[i - 1];
+            for (var i = 0; i < ys.Length; i++) best[i] = i == 0 ? ys[i] : goal.BetterOf(best[i - 1], ys[i]);
             var running = plot.Add.Scatter(xs, best, Colors.DarkOrange);
             running.ConnectStyle = ConnectStyle.StepHorizontal;
             running.LineWidth = 2;
@@ -73,13 +72,13 @@ public static class StudyPlots
             var failed = trials.Where(t => t.Status == TrialStatus.Failed).ToList();
             if (failed.Count > 0)
             {
-                var worst = definition.Objective == TuningObjective.ValAccuracy ? ys.Min() : ys.Max();
+                var worst = goal.Worst(ys);
                 var marks = plot.Add.Markers(failed.Select(t => (double)t.Id).ToArray(), failed.Select(_ => worst).ToArray(), MarkerShape.Cross, 10, Colors.Red);
                 marks.LegendText = "failed trial";
             }
-            var top = done.OrderBy(t => definition.LossOf(t.Score!.Value)).First();
+            var top = goal.Best(done)!;
             plot.Title(string.Create(Inv, $"Study '{definition.Name}': {metric} per trial (best: trial {top.Id}, {top.Score:0.0000})"));
-            plot.ShowLegend(definition.Objective == TuningObjective.ValAccuracy ? Alignment.LowerRight : Alignment.UpperRight);
+            plot.ShowLegend(goal.Direction == Direction.Max ? Alignment.LowerRight : Alignment.UpperRight);
         }
         plot.XLabel("trial");
         plot.YLabel(metric);
@@ -94,9 +93,9 @@ public static class StudyPlots
         ArgumentNullException.ThrowIfNull(trials);
         var space = definition.Space;
         if (space.Count == 0) throw new InvalidDataException($"study '{definition.Name}' declares no hyperparameters");
-        var metric = MetricName(definition.Objective);
+        var metric = definition.Goal.Name;
         var done = Completed(trials);
-        var best = done.OrderBy(t => definition.LossOf(t.Score!.Value)).FirstOrDefault();
+        var best = definition.Goal.Best(done);
         var columns = Math.Min(space.Count, 4);
         var rows = (space.Count + columns - 1) / columns;
         var multiplot = new Multiplot();

@@ -50,7 +50,7 @@ public sealed class MnistTrialObjective(TrainingData data, TrainingOptions optio
             trainer.Optimizer.LoadState(saved.Optimizer, $"trial {context.Trial.Id}'s saved state");
         }
         var checks = context.Rungs.Count == 0 ? null : new IntermediateChecks(context.Rungs,
-            (rung, epochs, valLoss, valAccuracy) => context.ShouldPrune(rung, epochs, study.ScoreOf(valLoss, valAccuracy)));
+            (rung, epochs, valLoss, valAccuracy) => context.ShouldPrune(rung, epochs, study.Goal.ScoreOf(valLoss, valAccuracy)));
         EpochCheckpoint? last = null;
         var fit = trainer.Fit(data, saved?.State, saved?.History, saved?.BestWeights, onEpoch: c =>
         {
@@ -66,12 +66,12 @@ public sealed class MnistTrialObjective(TrainingData data, TrainingOptions optio
                 DataChecksums = dataChecksums,
             }.ToBytes());
         }
-        var best = fit.History.Count == 0 ? null : fit.History.Aggregate((a, b) => study.Better(study.ScoreOf(b), study.ScoreOf(a)) ? b : a);
+        var best = study.Goal.BestEpoch(fit.History);
         if (fit.Pruned is { } pruned)
         {
-            return new TrialOutcome(study.ScoreOf(pruned.ValLoss, pruned.ValAccuracy), best?.Epoch ?? 0, pruned.Epochs, pruned.Rung);
+            return new TrialOutcome(study.Goal.ScoreOf(pruned.ValLoss, pruned.ValAccuracy), best?.Epoch ?? 0, pruned.Epochs, pruned.Rung);
         }
         if (best is null) throw new InvalidOperationException($"trial {context.Trial.Id}: trained no epoch");
-        return new TrialOutcome(study.ScoreOf(best), best.Epoch, fit.EpochsTrained);
+        return new TrialOutcome(study.Goal.ScoreOf(best), best.Epoch, fit.EpochsTrained);
     }
 }

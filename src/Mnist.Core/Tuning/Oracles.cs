@@ -26,11 +26,11 @@ public sealed record Observation(double[] Unit, double? Loss)
         ArgumentNullException.ThrowIfNull(trial);
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(fidelityOf);
-        var partial = trial.Rungs.Where(r => double.IsFinite(r.Value)).Select(r => (fidelityOf(r.Epochs), definition.LossOf(r.Value))).ToList();
+        var partial = trial.Rungs.Where(r => double.IsFinite(r.Value)).Select(r => (fidelityOf(r.Epochs), definition.Goal.LossOf(r.Value))).ToList();
         return trial.Status switch
         {
-            TrialStatus.Completed when trial.Score is { } s => new Observation(trial.Unit, definition.LossOf(s)) { Partial = partial },
-            TrialStatus.Pruned when trial.Score is { } s => new Observation(trial.Unit, definition.LossOf(s))
+            TrialStatus.Completed when trial.Score is { } s => new Observation(trial.Unit, definition.Goal.LossOf(s)) { Partial = partial },
+            TrialStatus.Pruned when trial.Score is { } s => new Observation(trial.Unit, definition.Goal.LossOf(s))
             {
                 Fidelity = trial.Rungs.FirstOrDefault(r => r.Rung == trial.Rung) is { } at ? fidelityOf(at.Epochs) : fidelityOf(trial.Epochs ?? 0),
                 Partial = partial,

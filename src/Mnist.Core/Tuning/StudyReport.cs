@@ -22,7 +22,7 @@ public sealed record StudyReport(
     {
         ArgumentNullException.ThrowIfNull(d);
         ArgumentNullException.ThrowIfNull(trials);
-        var completed = d.Ranked(trials);
+        var completed = d.Goal.Ranked(trials);
         var sorted = completed.Concat(trials.Where(t => !completed.Contains(t)).OrderBy(t => t.Id)).ToList();
         var best = completed.FirstOrDefault();
         return new StudyReport(d.Name, d.Objective, sorted, best,
@@ -40,7 +40,7 @@ public sealed record StudyReport(
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        var metric = Objective == TuningObjective.ValAccuracy ? "val_accuracy" : "val_loss";
+        var metric = Tuning.Objective.Of(Objective).Name;
         var running = Trials.Count(t => t.Status is TrialStatus.Running or TrialStatus.Queued);
         sb.AppendLine(inv, $"Study '{Study}': {Trials.Count} trials ({Completed} completed, {Pruned} pruned, {Failed} failed{(running > 0 ? $", {running} running or queued" : "")}), objective {metric}; {EpochsTrained:0.##} epochs trained in all");
         var names = space.Parameters.Select(p => p.Name).ToList();

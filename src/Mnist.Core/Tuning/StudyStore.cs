@@ -31,21 +31,9 @@ public enum TuningObjective
 /// <summary>A study's fixed description, stored with it: a study reopened must match it.</summary>
 public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> Space, TuningObjective Objective, string? Dataset = null)
 {
-    /// <summary>The loss the oracle minimises for a score.</summary>
-    public double LossOf(double score) => Objective == TuningObjective.ValAccuracy ? -score : score;
-
-    public double ScoreOf(EpochRecord epoch) => Objective == TuningObjective.ValAccuracy ? epoch.ValAccuracy : epoch.ValLoss;
-
-    public double ScoreOf(double valLoss, double valAccuracy) => Objective == TuningObjective.ValAccuracy ? valAccuracy : valLoss;
-
-    public bool Better(double a, double b) => LossOf(a) < LossOf(b);
-
-    /// <summary>The completed trials, best first (ties: the earlier trial first).</summary>
-    public IReadOnlyList<TrialRecord> Ranked(IEnumerable<TrialRecord> trials) =>
-        trials.Where(t => t.Status == TrialStatus.Completed && t.Score is not null).OrderBy(t => LossOf(t.Score!.Value)).ThenBy(t => t.Id).ToList();
-
-    /// <summary>The best completed trial, or null when none completed.</summary>
-    public TrialRecord? Best(IEnumerable<TrialRecord> trials) => Ranked(trials).FirstOrDefault();
+    /// <summary>The objective with its direction: what is better, which trial is best.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Objective Goal => Tuning.Objective.Of(Objective);
 
     /// <summary>
     /// The trials whose saved state a store drops when <paramref name="finished"/> has just ended
@@ -59,7 +47,7 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
         return status switch
         {
             TrialStatus.Paused => [],
-            TrialStatus.Completed => definition.Ranked(trials).Skip(1).Select(t => t.Id),
+            TrialStatus.Completed => definition.Goal.Ranked(trials).Skip(1).Select(t => t.Id),
             _ => [finished],
         };
     }

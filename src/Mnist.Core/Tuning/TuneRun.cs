@@ -95,7 +95,7 @@ public static class TuneRun
         var done = store.Trials().Count(t => t.IsFinished);
         var rungs = pruner.Rungs(request.TrialOptions.Epochs);
         var scheduler = hyperband
-            ? new HyperbandScheduler(space, store.Definition.LossOf, request.TrialOptions.Epochs, request.Factor, request.HyperbandIterations, request.HyperbandMaxConfigurations, oracle)
+            ? new HyperbandScheduler(space, store.Definition.Goal.LossOf, request.TrialOptions.Epochs, request.Factor, request.HyperbandIterations, request.HyperbandMaxConfigurations, oracle)
             : null;
         if (scheduler is not null)
         {
@@ -157,8 +157,7 @@ public static class TuneRun
             var trials = store.Trials();
             if (tensorBoard is not null && outcome is not null)
             {
-                var best = trials.Where(t => t.Status == TrialStatus.Completed && t.Score is not null)
-                    .Select(t => t.Score!.Value).Aggregate(outcome.Score, (a, b) => definition.Better(b, a) ? b : a);
+                var best = definition.Goal.Best(trials) is { Score: { } top } ? definition.Goal.BetterOf(outcome.Score, top) : outcome.Score;
                 tensorBoard.Trial(trial.Id, outcome.Score, best);
             }
             StudyPlots.Write(dir, definition, trials);

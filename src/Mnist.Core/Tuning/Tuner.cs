@@ -200,8 +200,8 @@ public sealed class Tuner(IStudyStore store, IOracle oracle, SearchSpace space, 
             lost.Cancel();
             lost.Token.ThrowIfCancellationRequested();
         }
-        var losses = store.RungValues(rung).Select(definition.LossOf).ToList();
-        return _options.Pruner.ShouldPrune(rung, definition.LossOf(score), losses);
+        var losses = store.RungValues(rung).Select(definition.Goal.LossOf).ToList();
+        return _options.Pruner.ShouldPrune(rung, definition.Goal.LossOf(score), losses);
     }
 
     private TrialProposal Propose(IReadOnlyList<TrialRecord> trials, StudyDefinition definition, Func<double, double> fidelity)

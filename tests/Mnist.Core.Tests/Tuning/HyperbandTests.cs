@@ -77,7 +77,7 @@ public sealed class HyperbandTests : IDisposable
         {
             MaxTrials = int.MaxValue,
             Worker = "w",
-            Scheduler = new HyperbandScheduler(TestFunctions.BraninSpace, store.Definition.LossOf, maxEpochs, maxConfigurations: cap),
+            Scheduler = new HyperbandScheduler(TestFunctions.BraninSpace, store.Definition.Goal.LossOf, maxEpochs, maxConfigurations: cap),
         });
         return (store, objective, tuner.Run());
     }

@@ -162,9 +162,9 @@ public sealed class PrunerTests
     {
         var study = new StudyDefinition("s", TestFunctions.BraninSpace.Parameters, TuningObjective.ValAccuracy);
         double[] accuracies = [0.95, 0.99, 0.97];
-        var losses = accuracies.Select(study.LossOf).ToArray();
+        var losses = accuracies.Select(study.Goal.LossOf).ToArray();
 
-        Assert.Equal([false, true, false], accuracies.Select(a => !Asha.ShouldPrune(0, study.LossOf(a), losses)));
+        Assert.Equal([false, true, false], accuracies.Select(a => !Asha.ShouldPrune(0, study.Goal.LossOf(a), losses)));
     }
 
     [Fact]
