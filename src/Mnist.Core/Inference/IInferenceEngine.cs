@@ -38,13 +38,6 @@ public static class InferenceEngines
     public const string TorchName = "torch";
     public const string OnnxName = "onnx";
 
-    public static string NameOf(InferenceEngineKind kind) => kind switch
-    {
-        InferenceEngineKind.Torch => TorchName,
-        InferenceEngineKind.Onnx => OnnxName,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "torch or onnx"),
-    };
-
     public static InferenceEngineKind Parse(string name) => name.ToLowerInvariant() switch
     {
         TorchName => InferenceEngineKind.Torch,
