@@ -54,7 +54,7 @@ public static class CliApp
     }
 
     /// <summary>Runs a command body, turning the errors a user can cause into one clear line and an exit code.</summary>
-    internal static async Task<int> Guard(CliContext context, Func<Task<int>> body)
+    internal static async Task<int> Guard(CliContext context, Func<Task<int>> body, IReadOnlyDictionary<string, string>? flags = null)
     {
         try
         {
@@ -64,6 +64,16 @@ public static class CliApp
         {
             context.Error.WriteLine("Interrupted.");
             return Interrupted;
+        }
+        catch (Core.Infrastructure.SettingException e)
+        {
+            context.Error.WriteLine($"error: {CliFlags.Describe(e, flags)}");
+            return Failed;
+        }
+        catch (DataUnavailableException e)
+        {
+            context.Error.WriteLine($"error: {e.Message} (--data-dir names the folder.)");
+            return Failed;
         }
         catch (Exception e) when (e is IdxFormatException or Core.Tuning.TuningFailedException or DataUnavailableException or InvalidDataException or ImageRejectedException
                                        or ArgumentException or InvalidOperationException or FileNotFoundException

@@ -108,8 +108,8 @@ internal static class PredictEndpoint
     private static IResult TooLarge(long? length, long max) =>
         Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large",
             length is { } n
-                ? $"The body is {n} bytes; the limit is {max} bytes (--max-body-bytes)."
-                : $"The body is over the limit of {max} bytes (--max-body-bytes).");
+                ? $"The body is {n} bytes; the server's limit is {max} bytes."
+                : $"The body is over the server's limit of {max} bytes.");
 
     private static IResult Problem(int status, string title, string detail) =>
         Results.Problem(detail: detail, statusCode: status, title: title);

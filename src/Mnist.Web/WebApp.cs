@@ -54,7 +54,7 @@ public static class WebApp
     public static WebApplication Build(ServeOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.MaxBodyBytes <= 0) throw new ArgumentException($"--max-body-bytes must be positive (got {options.MaxBodyBytes})");
+        Core.Infrastructure.SettingException.Check(options.MaxBodyBytes > 0, "max_body_bytes", options.MaxBodyBytes, "must be positive");
         Core.Infrastructure.Engine.Configure(options.InferenceThreads, "cpu");
         var engine = InferenceEngines.Load(options.Engine, options.Model, options.InferenceThreads);
         try

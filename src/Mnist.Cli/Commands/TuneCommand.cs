@@ -56,9 +56,12 @@ internal static class TuneCommand
             context.Output.WriteLine();
             context.Output.WriteLine(report.ToText(ModelBuilder.SeedSearchSpace()));
             return CliApp.Ok;
-        }));
+        }, TrialFlags));
         return command;
     }
+
+    /// <summary>A trial's epoch budget is --max-epochs here.</summary>
+    private static readonly Dictionary<string, string> TrialFlags = new(StringComparer.Ordinal) { ["epochs"] = "--max-epochs" };
 
     public static TuneRequest ToRequest(ParseResult parse) => new()
     {

@@ -65,7 +65,7 @@ public sealed class Dataset
     private static string Require(string dir, DatasetFile file, DatasetInfo info) =>
         DataLocator.FindFile(dir, file) ?? throw new DataUnavailableException(
             $"{Path.Combine(dir, file.Name)}: file not found. Put the four {info.Name} files " +
-            $"({string.Join(", ", info.Files.Select(f => f.Name))}) there, or pass --data-dir.");
+            $"({string.Join(", ", info.Files.Select(f => f.Name))}) there, or name the folder that has them.");
 
     private static void Verify(string path, DatasetFile file, string md5)
     {

@@ -49,7 +49,7 @@ public sealed class Downloader(HttpClient http, TextWriter? log = null)
             throw new DataUnavailableException(
                 $"The {dataset.Name} files are not in {dir} and could not be downloaded:\n  " + string.Join("\n  ", failures) +
                 $"\nPut the four files ({string.Join(", ", dataset.Files.Select(f => f.Name))}) in {dir}, " +
-                $"or point --data-dir (or the environment variable {dataset.EnvironmentVariable}) at a folder that has them.");
+                $"or name a folder that has them (or set the environment variable {dataset.EnvironmentVariable} to it).");
         }
     }
 

@@ -42,7 +42,7 @@ public static class InferenceEngines
     {
         TorchName => InferenceEngineKind.Torch,
         OnnxName => InferenceEngineKind.Onnx,
-        _ => throw new ArgumentException($"--engine {name}: expected {TorchName} or {OnnxName}"),
+        _ => throw new Infrastructure.SettingException("engine", name, $"expected {TorchName} or {OnnxName}"),
     };
 
     /// <summary>

@@ -55,7 +55,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     /// <summary>The model file (or run folder) exported to ONNX in memory and loaded into ONNX Runtime.</summary>
     public static OnnxRuntimeEngine Load(string modelOrRunDir, int threads = 1)
     {
-        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "--threads must be at least 1");
+        Infrastructure.SettingException.Check(threads >= 1, "threads", threads, "must be at least 1");
         var path = ModelFile.ResolvePath(modelOrRunDir);
         var (network, contents) = ModelFile.LoadModel(path); // the file is read once, for the graph and the manifest
         byte[] onnx;

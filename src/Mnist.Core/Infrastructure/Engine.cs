@@ -11,7 +11,7 @@ public static class Engine
     {
         if (threads is { } t)
         {
-            if (t < 1) throw new ArgumentOutOfRangeException(nameof(threads), t, "--threads must be at least 1");
+            SettingException.Check(t >= 1, "threads", t, "must be at least 1");
             torch.set_num_threads(t);
         }
         return ResolveDevice(device);
@@ -21,10 +21,10 @@ public static class Engine
     {
         "cpu" => CPU,
         "cuda" when cuda.is_available() => CUDA,
-        "cuda" => throw new InvalidOperationException(
-            "--device cuda: CUDA is not available. This build references the CPU libtorch package; build with " +
-            "-p:LibTorchPackage=libtorch-cuda-12.8-linux-x64 (see Directory.Packages.props) on a machine with an NVIDIA GPU."),
+        "cuda" => throw new SettingException("device", device,
+            "CUDA is not available. This build references the CPU libtorch package; build with " +
+            "-p:LibTorchPackage=libtorch-cuda-12.8-linux-x64 (see Directory.Packages.props) on a machine with an NVIDIA GPU"),
         "auto" => cuda.is_available() ? CUDA : CPU,
-        _ => throw new ArgumentException($"--device {device}: expected cpu, cuda or auto"),
+        _ => throw new SettingException("device", device, "expected cpu, cuda or auto"),
     };
 }

@@ -52,7 +52,7 @@ public static class RunReport
         var dir = Path.GetFullPath(request.Dir);
         if (!Directory.Exists(dir))
         {
-            throw new DirectoryNotFoundException($"{dir}: no such folder (pass a run folder of mnist train, or the --out folder of mnist tune or mnist pipeline)");
+            throw new DirectoryNotFoundException($"{dir}: no such folder (expected a training run's folder, or the output folder of a search or a pipeline)");
         }
         var runDirs = RunFolders(dir);
         var studyFiles = Directory.GetFiles(dir, "*.db").Order(StringComparer.Ordinal).ToList();
@@ -128,7 +128,7 @@ public static class RunReport
         }
         if (evaluation is null)
         {
-            notes.Add($"{name}: {modelPath} holds no test evaluation (the run did not finish), so there is no confusion matrix and no mistakes; run mnist evaluate --model {runDir}");
+            notes.Add($"{name}: {modelPath} holds no test evaluation (the run did not finish), so there is no confusion matrix and no mistakes; evaluating {runDir} on the test set gives them");
         }
         else
         {

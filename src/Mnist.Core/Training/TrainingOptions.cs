@@ -1,4 +1,5 @@
 using Mnist.Core.Data;
+using Mnist.Core.Infrastructure;
 
 namespace Mnist.Core.Training;
 
@@ -58,22 +59,18 @@ public sealed record TrainingOptions
 
     public void Validate()
     {
-        static void Check(bool ok, string option, object? value, string rule)
-        {
-            if (!ok) throw new ArgumentException($"{option} = {value}: {rule}");
-        }
-        Check(Epochs >= 1, "--epochs", Epochs, "must be at least 1");
-        Check(BatchSize >= 1, "--batch-size", BatchSize, "must be at least 1");
-        Check(EvalBatchSize >= 1, "eval batch size", EvalBatchSize, "must be at least 1");
-        Check(Patience >= 0, "--patience", Patience, "must be 0 (off) or more");
-        Check(ValidationFraction is > 0 and < 1, "--validation-split", ValidationFraction, "must be in (0, 1)");
-        Check(TrainLimit is null or >= 20, "--train-limit", TrainLimit, "must be at least 20 images");
-        Check(ReduceLrPatience >= 0, "--reduce-lr-patience", ReduceLrPatience, "must be 0 (off) or more");
-        Check(ReduceLrFactor is > 0 and < 1, "--reduce-lr-factor", ReduceLrFactor, "must be in (0, 1)");
-        Check(DataFraction is > 0 and <= 1, "--data-fraction", DataFraction, "must be in (0, 1]");
-        Check(LabelSmoothing is >= 0 and < 1, "--label-smoothing", LabelSmoothing, "must be in [0, 1)");
-        Check(Augmentation.RotationDegrees is >= 0 and <= 180, "--rotation", Augmentation.RotationDegrees, "must be in [0, 180] degrees");
-        Check(Augmentation.Zoom is >= 0 and < 1, "--zoom", Augmentation.Zoom, "must be in [0, 1)");
-        Check(Augmentation.Shift is >= 0 and < 1, "--shift", Augmentation.Shift, "must be in [0, 1)");
+        SettingException.Check(Epochs >= 1, "epochs", Epochs, "must be at least 1");
+        SettingException.Check(BatchSize >= 1, "batch_size", BatchSize, "must be at least 1");
+        SettingException.Check(EvalBatchSize >= 1, "eval_batch_size", EvalBatchSize, "must be at least 1");
+        SettingException.Check(Patience >= 0, "patience", Patience, "must be 0 (off) or more");
+        SettingException.Check(ValidationFraction is > 0 and < 1, "validation_fraction", ValidationFraction, "must be in (0, 1)");
+        SettingException.Check(TrainLimit is null or >= 20, "train_limit", TrainLimit, "must be at least 20 images");
+        SettingException.Check(ReduceLrPatience >= 0, "reduce_lr_patience", ReduceLrPatience, "must be 0 (off) or more");
+        SettingException.Check(ReduceLrFactor is > 0 and < 1, "reduce_lr_factor", ReduceLrFactor, "must be in (0, 1)");
+        SettingException.Check(DataFraction is > 0 and <= 1, "data_fraction", DataFraction, "must be in (0, 1]");
+        SettingException.Check(LabelSmoothing is >= 0 and < 1, "label_smoothing", LabelSmoothing, "must be in [0, 1)");
+        SettingException.Check(Augmentation.RotationDegrees is >= 0 and <= 180, "rotation_degrees", Augmentation.RotationDegrees, "must be in [0, 180] degrees");
+        SettingException.Check(Augmentation.Zoom is >= 0 and < 1, "zoom", Augmentation.Zoom, "must be in [0, 1)");
+        SettingException.Check(Augmentation.Shift is >= 0 and < 1, "shift", Augmentation.Shift, "must be in [0, 1)");
     }
 }

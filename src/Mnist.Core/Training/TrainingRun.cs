@@ -66,7 +66,7 @@ public static class TrainingRun
         {
             if (!File.Exists(checkpointPath))
             {
-                throw new InvalidOperationException($"{checkpointPath}: not found, so there is nothing to resume; run without --resume to start.");
+                throw new InvalidOperationException($"{checkpointPath}: not found, so there is nothing to resume; start the run afresh instead.");
             }
             resumed = ModelFile.Read(checkpointPath);
             config = resumed.Manifest.Hyperparameters;
@@ -76,7 +76,7 @@ public static class TrainingRun
         }
         else if (File.Exists(checkpointPath))
         {
-            throw new InvalidOperationException($"{outDir} already holds a training run ({ModelFile.CheckpointFileName}); pass --resume to continue it, or choose another --out.");
+            throw new InvalidOperationException($"{outDir} already holds a training run ({ModelFile.CheckpointFileName}); resume it to continue, or choose another folder.");
         }
         options.Validate();
         config.Validate();

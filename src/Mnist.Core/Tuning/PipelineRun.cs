@@ -36,7 +36,7 @@ public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, 
     {
         "seed" => Seed,
         "quick" => Quick,
-        _ => throw new ArgumentException($"--preset {name}: expected seed or quick"),
+        _ => throw new SettingException("preset", name, "expected seed or quick"),
     };
 }
 

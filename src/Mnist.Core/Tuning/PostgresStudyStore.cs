@@ -167,7 +167,7 @@ public sealed class PostgresStudyStore : IStudyStore
             {
                 var names = store.Run("list the studies", store.RetryFor, (db, _) => ReadStudyNames(db));
                 throw new StudyNotFoundException($"{store.Server}: no study '{study}' there; " +
-                    (names.Count == 0 ? "it holds no studies (make one with mnist tune --storage)" : $"it holds {string.Join(", ", names.Select(n => $"'{n}'"))}"));
+                    (names.Count == 0 ? "it holds no studies (a search with this storage makes one)" : $"it holds {string.Join(", ", names.Select(n => $"'{n}'"))}"));
             }
             store._studyId = row.Id;
             store._definition = Json.Deserialize<StudyDefinition>(row.Definition, store.Location);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Mnist.Core.Infrastructure;
 using Npgsql;
 
 namespace Mnist.Core.Tuning;
@@ -156,7 +157,7 @@ public sealed class StorageUrl
     public StorageUrl WithDatabase(string database)
     {
         ArgumentException.ThrowIfNullOrEmpty(database);
-        if (!IsPostgres) throw new InvalidOperationException($"--storage {Display}: not a PostgreSQL URL, it has no database to change");
+        if (!IsPostgres) throw new SettingException("storage", Display, "not a PostgreSQL URL, it has no database to change");
         return Parse(AuthorityPart + "/" + Uri.EscapeDataString(database) + QueryPart);
     }
 
@@ -395,5 +396,5 @@ public sealed class StorageUrl
         return char.IsAsciiLetter(scheme[0]) && scheme.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.') ? scheme : null;
     }
 
-    private static ArgumentException Error(string value, string problem) => new($"--storage {Mask(value)}: {problem}");
+    private static SettingException Error(string value, string problem) => new("storage", Mask(value), problem);
 }

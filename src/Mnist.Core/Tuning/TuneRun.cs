@@ -72,9 +72,9 @@ public static class TuneRun
     {
         log ??= TextWriter.Null;
         var told = observer;
-        if (request.Trials < 1) throw new ArgumentException($"--trials {request.Trials}: must be at least 1");
-        if (request.InitialPoints < 0) throw new ArgumentException($"--initial {request.InitialPoints}: must be 0 or more");
-        if (request.StaleAfter < TimeSpan.FromSeconds(1)) throw new ArgumentException($"--stale-after {request.StaleAfter.TotalSeconds}: must be at least 1 second");
+        SettingException.Check(request.Trials >= 1, "trials", request.Trials, "must be at least 1");
+        SettingException.Check(request.InitialPoints >= 0, "initial_points", request.InitialPoints, "must be 0 or more");
+        SettingException.Check(request.StaleAfter >= TimeSpan.FromSeconds(1), "stale_after", request.StaleAfter.TotalSeconds, "must be at least 1 second");
         request.TrialOptions.Validate();
         var device = Engine.Configure(request.Threads, request.Device);
         var space = ModelBuilder.SeedSearchSpace();
@@ -101,7 +101,7 @@ public static class TuneRun
         {
             var (configs, epochs) = scheduler.Budget();
             log.WriteLine($"Hyperband: max {scheduler.MaxEpochs} epochs, factor {scheduler.Factor}, {scheduler.Brackets} brackets; one iteration starts {configs} configurations and trains {epochs} epochs in all" +
-                          (request.HyperbandMaxConfigurations is { } cap && cap < configs * request.HyperbandIterations ? $" (capped at {cap} configurations by --trials)" : "") + ".");
+                          (request.HyperbandMaxConfigurations is { } cap && cap < configs * request.HyperbandIterations ? $" (capped at {cap} configurations by the trial budget)" : "") + ".");
         }
         log.WriteLine($"Study {store.Location}: {done} {(scheduler is null ? $"of {request.Trials} " : "")}trials done; oracle {(scheduler is null ? oracle.Name : scheduler.Name)}; pruner {pruner.Name}" +
                       (rungs.Count > 0 ? $" (rungs at {string.Join(", ", rungs.Select(r => r.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))} epochs)" : "") +

@@ -91,7 +91,7 @@ public sealed class DownloaderTests : IDisposable
         var e = await Assert.ThrowsAsync<DataUnavailableException>(() => downloader.EnsureAsync(_dir.Path, info));
 
         Assert.Contains(_dir.Path, e.Message);
-        Assert.Contains("--data-dir", e.Message);
+        Assert.Contains("name a folder that has them", e.Message);
         Assert.Contains("http://good.example/t10k-labels-idx1-ubyte.gz", e.Message);
         Assert.Empty(Directory.GetFiles(_dir.Path));
     }

@@ -42,8 +42,9 @@ public sealed class NativeEngineTests
     {
         if (cuda.is_available()) return;
 
-        var e = Assert.Throws<InvalidOperationException>(() => Engine.ResolveDevice("cuda"));
+        var e = Assert.Throws<SettingException>(() => Engine.ResolveDevice("cuda"));
 
+        Assert.Equal("device", e.Setting);
         Assert.Contains("LibTorchPackage", e.Message);
     }
 }

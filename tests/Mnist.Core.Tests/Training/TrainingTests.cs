@@ -57,7 +57,7 @@ public sealed class TrainingTests(TrainedModelFixture trained)
 
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => TrainingRun.RunAsync(new TrainRequest { OutDir = trained.Dir.Path, DataDir = TestData.MnistDir }));
 
-        Assert.Contains("--resume", e.Message);
+        Assert.Contains("resume it", e.Message);
         Assert.Equal(before, File.ReadAllBytes(trained.ModelPath));
     }
 }

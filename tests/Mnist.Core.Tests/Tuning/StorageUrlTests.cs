@@ -1,3 +1,4 @@
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Tuning;
 using Npgsql;
 
@@ -69,7 +70,7 @@ public sealed class StorageUrlTests
     [Fact]
     public void Given_an_unknown_query_parameter_When_parsed_Then_the_error_names_it_and_masks_the_password()
     {
-        var e = Assert.Throws<ArgumentException>(() => StorageUrl.Parse($"postgresql://u:{Secret}@h/db?sslmode=require&colour=blue"));
+        var e = Assert.Throws<SettingException>(() => StorageUrl.Parse($"postgresql://u:{Secret}@h/db?sslmode=require&colour=blue"));
 
         Assert.Contains("unknown query parameter 'colour'", e.Message);
         Assert.Contains("sslmode", e.Message);
@@ -80,7 +81,7 @@ public sealed class StorageUrlTests
     [Fact]
     public void Given_a_bad_value_for_a_known_parameter_When_parsed_Then_the_error_names_the_parameter_and_value()
     {
-        var e = Assert.Throws<ArgumentException>(() => StorageUrl.Parse($"postgresql://u:{Secret}@h/db?sslmode=sometimes"));
+        var e = Assert.Throws<SettingException>(() => StorageUrl.Parse($"postgresql://u:{Secret}@h/db?sslmode=sometimes"));
 
         Assert.Contains("sslmode=sometimes", e.Message);
         Assert.DoesNotContain(Secret, e.Message);
@@ -125,9 +126,10 @@ public sealed class StorageUrlTests
     [InlineData("postgresql://u:s3cr3t-pw@h/db?sslmode", "has no value")]
     public void Given_a_malformed_value_When_parsed_Then_the_error_names_the_value_and_what_was_expected_without_the_password(string value, string expected)
     {
-        var e = Assert.Throws<ArgumentException>(() => StorageUrl.Parse(value));
+        var e = Assert.Throws<SettingException>(() => StorageUrl.Parse(value));
 
-        Assert.StartsWith("--storage ", e.Message);
+        Assert.Equal("storage", e.Setting);
+        Assert.StartsWith("storage = ", e.Message);
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain(Secret, e.Message);
         Assert.False(StorageUrl.TryParse(value, out _, out var error));
@@ -159,7 +161,7 @@ public sealed class StorageUrlTests
         var cs = Npgsql(url);
         Assert.Equal(("h", 5433, "study_7", "tuner", Secret, SslMode.Require), (cs.Host, cs.Port, cs.Database, cs.Username, cs.Password, cs.SslMode));
         Assert.Equal("postgresql://tuner:***@h:5433/study_7?sslmode=require", url.Display);
-        Assert.Throws<InvalidOperationException>(() => StorageUrl.Parse("study.db").WithDatabase("x"));
+        Assert.Throws<SettingException>(() => StorageUrl.Parse("study.db").WithDatabase("x"));
     }
 
     [Fact]
