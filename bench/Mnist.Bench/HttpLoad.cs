@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Mnist.Core.Infrastructure;
 using Mnist.Web;
 
 namespace Mnist.Bench;
@@ -43,7 +44,10 @@ public static class HttpLoad
         var script = dir.File("post.lua");
         File.WriteAllText(script, Script);
 
-        var app = WebApp.Build(new ServeOptions { Model = modelPath, Urls = "http://127.0.0.1:0" });
+        var options = new ServeOptions { Model = modelPath, Urls = "http://127.0.0.1:0" };
+        var threads = TorchSharp.torch.get_num_threads();
+        Engine.Configure(options.InferenceThreads, "cpu"); // as mnist serve does
+        var app = WebApp.Build(options);
         try
         {
             app.StartAsync().GetAwaiter().GetResult();
@@ -57,6 +61,7 @@ public static class HttpLoad
         {
             app.StopAsync().GetAwaiter().GetResult();
             ((IDisposable)app).Dispose();
+            TorchSharp.torch.set_num_threads(threads);
         }
     }
 

@@ -5,6 +5,7 @@ using Mnist.Core.Data;
 using Mnist.Core.Inference;
 using Mnist.Core.Infrastructure;
 
+NativeTuning.Apply(); // process-wide settings, once, before anything touches libtorch (MNIST_NO_MALLOC_TUNING leaves malloc as it comes)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 return await BenchApp.Build(Console.Out).Parse(args).InvokeAsync();

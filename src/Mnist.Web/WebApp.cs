@@ -28,7 +28,9 @@ public sealed record ServeOptions
     /// <summary>
     /// Threads for the forward passes (libtorch's, or ONNX Runtime's intra-op threads). One by
     /// default: the other cores decode and preprocess requests, and libtorch's idle worker threads
-    /// spin, taking their time (bench/results.md, the web app under load).
+    /// spin, taking their time (bench/results.md, the web app under load). ONNX Runtime's are its
+    /// session's; libtorch's are the process's, which the host sets (<c>mnist serve</c> does, with
+    /// <see cref="Core.Infrastructure.Engine.Configure"/>): building the app changes no process setting.
     /// </summary>
     public int InferenceThreads { get; init; } = 1;
 
@@ -55,7 +57,6 @@ public static class WebApp
     {
         ArgumentNullException.ThrowIfNull(options);
         Core.Infrastructure.SettingException.Check(options.MaxBodyBytes > 0, "max_body_bytes", options.MaxBodyBytes, "must be positive");
-        Core.Infrastructure.Engine.Configure(options.InferenceThreads, "cpu");
         var engine = InferenceEngines.Load(options.Engine, options.Model, options.InferenceThreads);
         try
         {

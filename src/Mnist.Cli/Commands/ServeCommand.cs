@@ -44,6 +44,7 @@ internal static class ServeCommand
         command.SetAction(parse => CliApp.Guard(context, async () =>
         {
             var options = ToOptions(parse);
+            Core.Infrastructure.Engine.Configure(options.InferenceThreads, "cpu"); // libtorch's threads are the process's: set here, at the entry point
             await using var app = WebApp.Build(options);
             await app.StartAsync(context.Cancellation).ConfigureAwait(false);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];

@@ -10,12 +10,16 @@ namespace Mnist.Core.Inference;
 /// in memory (<see cref="OnnxExporter"/>) and run by an <see cref="InferenceSession"/> on the
 /// CPU. The graph normalises its input itself, so it takes the same [0, 1] pixels as
 /// <see cref="Predictor"/>, and answers the same probabilities (within float rounding).
-/// As <see cref="Predictor"/> does, batches smaller than <see cref="Predictor.SmallBatch"/> run
-/// on one thread (a second session with one intra-op thread, made only when
-/// <see cref="Threads"/> is more than one); larger ones use <see cref="Threads"/>.
+/// Batches smaller than <see cref="SmallBatch"/> run on one thread (a second session with one
+/// intra-op thread, made only when <see cref="Threads"/> is more than one), where single images run
+/// fastest; larger ones use <see cref="Threads"/>. (A session's threads are its own; libtorch's are
+/// the process's, which only the host sets.)
 /// </summary>
 public sealed class OnnxRuntimeEngine : IInferenceEngine
 {
+    /// <summary>Batches smaller than this run on the one-thread session.</summary>
+    public const int SmallBatch = 8;
+
     private readonly InferenceSession _session;
     private readonly InferenceSession? _singleThread;
     private readonly RunOptions _runOptions = new();
@@ -49,7 +53,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     public ModelManifest Manifest => Contents.Manifest;
     public int InputSize => Manifest.Hyperparameters.InputSize;
 
-    /// <summary>ONNX Runtime's intra-op threads for batches of <see cref="Predictor.SmallBatch"/> or more.</summary>
+    /// <summary>ONNX Runtime's intra-op threads for batches of <see cref="SmallBatch"/> or more.</summary>
     public int Threads { get; }
 
     /// <summary>The model file (or run folder) exported to ONNX in memory and loaded into ONNX Runtime.</summary>
@@ -68,7 +72,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0) return [];
         var flat = InferenceEngines.Flatten(inputs, InputSize);
-        var session = inputs.Count < Predictor.SmallBatch && _singleThread is not null ? _singleThread : _session;
+        var session = inputs.Count < SmallBatch && _singleThread is not null ? _singleThread : _session;
         using var input = OrtValue.CreateTensorValueFromMemory(flat, [inputs.Count, _channels, InputSize, InputSize]);
         using var outputs = session.Run(_runOptions, _inputNames, [input], _outputNames);
         return InferenceEngines.ToPredictions(outputs[0].GetTensorDataAsSpan<float>(), inputs.Count, Manifest.ClassNames);

@@ -48,8 +48,6 @@ public sealed class Predictor : IInferenceEngine
         Path = path;
     }
 
-    /// <summary>Batches smaller than this run on one libtorch thread.</summary>
-    public const int SmallBatch = 8;
 
     public string EngineName => InferenceEngines.TorchName;
 
@@ -76,22 +74,12 @@ public sealed class Predictor : IInferenceEngine
         float[] probabilities;
         lock (_gate)
         {
-            // A few images are faster on one thread than split across several (measured: one
-            // image 0.47 ms on one thread, 0.73 ms on two); larger batches use them all.
-            var threads = torch.get_num_threads();
-            var single = inputs.Count < SmallBatch && threads > 1 && _device.type == DeviceType.CPU;
-            if (single) torch.set_num_threads(1);
-            try
-            {
-                using var _ = no_grad();
-                using var scope = NewDisposeScope();
-                var x = Preprocessing.Normalize(Preprocessing.ToUnitTensor(flat, inputs.Count, InputSize, InputSize, _device), Manifest.Normalization);
-                probabilities = _model.forward(x).exp().cpu().data<float>().ToArray();
-            }
-            finally
-            {
-                if (single) torch.set_num_threads(threads);
-            }
+            // libtorch's thread count is the process's, set by the host (serve: one thread, which
+            // single images run fastest on); a library call never changes it.
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var x = Preprocessing.Normalize(Preprocessing.ToUnitTensor(flat, inputs.Count, InputSize, InputSize, _device), Manifest.Normalization);
+            probabilities = _model.forward(x).exp().cpu().data<float>().ToArray();
         }
         return InferenceEngines.ToPredictions(probabilities, inputs.Count, Manifest.ClassNames);
     }

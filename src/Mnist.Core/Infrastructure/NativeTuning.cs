@@ -1,11 +1,11 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Mnist.Core.Infrastructure;
 
 /// <summary>
-/// Process settings that must be in place before libtorch allocates or logs, applied when
-/// Mnist.Core loads.
+/// Process settings that must be in place before libtorch allocates or logs: each entry point
+/// (the CLI, the bench, the test assemblies) calls <see cref="Apply"/> first; a library call
+/// never changes them.
 /// <para>
 /// glibc's malloc returns every block over its mmap threshold to the kernel on free, and
 /// trims the heap top eagerly, so each training step's 12 MB activations were page-faulted in
@@ -22,12 +22,23 @@ public static class NativeTuning
     private const int M_TOP_PAD = -2;
     private const int M_MMAP_THRESHOLD = -3;
 
+    private static readonly Lock Gate = new();
+    private static bool _applied;
+
     public static bool MallocTuned { get; private set; }
 
-#pragma warning disable CA2255 // A module initializer is the one place that runs before any libtorch call.
-    [ModuleInitializer]
-#pragma warning restore CA2255
-    internal static void Apply()
+    /// <summary>Applies the settings once per process (later calls do nothing); call it before anything touches libtorch.</summary>
+    public static void Apply()
+    {
+        lock (Gate)
+        {
+            if (_applied) return;
+            _applied = true;
+            ApplyOnce();
+        }
+    }
+
+    private static void ApplyOnce()
     {
         if (!OperatingSystem.IsLinux()) return;
         try
