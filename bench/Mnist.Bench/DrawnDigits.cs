@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Mnist.Core.Data;
 using Mnist.Core.Inference;
-using Mnist.Testing;
+using Mnist.Samples;
 
 namespace Mnist.Bench;
 

@@ -38,10 +38,10 @@ public static class HttpLoad
     public static (double Rps, double P50, double P99, long Errors)? Run(string modelPath, double seconds, TextWriter log)
     {
         if (FindWrk() is not { } wrk) return null;
-        using var dir = new Mnist.Testing.TempDir();
-        var body = dir.File("digit.png");
-        File.WriteAllBytes(body, Mnist.Testing.DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100)); // what the page sends
-        var script = dir.File("post.lua");
+        var dir = Directory.CreateTempSubdirectory("mnist-bench-http-");
+        var body = Path.Combine(dir.FullName, "digit.png");
+        File.WriteAllBytes(body, Mnist.Samples.DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100)); // what the page sends
+        var script = Path.Combine(dir.FullName, "post.lua");
         File.WriteAllText(script, Script);
 
         var options = new ServeOptions { Model = modelPath, Urls = "http://127.0.0.1:0" };
@@ -62,6 +62,7 @@ public static class HttpLoad
             app.StopAsync().GetAwaiter().GetResult();
             ((IDisposable)app).Dispose();
             TorchSharp.torch.set_num_threads(threads);
+            dir.Delete(recursive: true);
         }
     }
 

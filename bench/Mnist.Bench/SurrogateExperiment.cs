@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Mnist.Core.Tuning;
-using Mnist.Testing;
+using Mnist.Samples;
 
 namespace Mnist.Bench;
 

@@ -18,7 +18,7 @@ internal static class TestFunctions
     /// <summary>Hartmann 6-D on [0, 1]^6; global minimum -3.32237.</summary>
     public static SearchSpace HartmannSpace { get; } = new(Enumerable.Range(1, 6).Select(i => (HyperParameter)new FloatParameter($"x{i}", 0, 1)).ToList());
 
-    public static double Hartmann6(IReadOnlyDictionary<string, double> p) => Mnist.Testing.KnownFunctions.Hartmann6(p);
+    public static double Hartmann6(IReadOnlyDictionary<string, double> p) => Mnist.Samples.KnownFunctions.Hartmann6(p);
 
     /// <summary>The best value an oracle finds in <paramref name="evaluations"/> sequential evaluations.</summary>
     public static double BestAfter(IOracle oracle, SearchSpace space, Func<IReadOnlyDictionary<string, double>, double> f, int evaluations, int seed)

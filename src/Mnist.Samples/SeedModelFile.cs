@@ -1,7 +1,7 @@
 using Mnist.Core.Data;
 using Mnist.Core.Model;
 
-namespace Mnist.Testing;
+namespace Mnist.Samples;
 
 /// <summary>The seed's network, untrained, as a model file: for tests and benchmarks that need a file, not accuracy.</summary>
 public static class SeedModelFile

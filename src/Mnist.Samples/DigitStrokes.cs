@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Mnist.Testing;
+namespace Mnist.Samples;
 
 /// <summary>
 /// Pen trajectories of the ten digits, drawn the way people write them (a 4 in two strokes, an

@@ -1,4 +1,4 @@
-namespace Mnist.Testing;
+namespace Mnist.Samples;
 
 /// <summary>Standard global-optimisation test functions with known optima, for the search's tests and experiments.</summary>
 public static class KnownFunctions
