@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mnist.Core.Jobs;
 using Mnist.Core.Model;
 using Mnist.Core.Tuning;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Mnist.Core.Jobs;
 using Mnist.Core.Model;
 using Mnist.Core.Training;
 using Mnist.Core.Tuning;
@@ -54,7 +55,7 @@ internal static class TuneCommand
             var report = await TuneRun.RunAsync(ToRequest(parse), new TunerProgress(context.Output, ModelBuilder.SeedSearchSpace()),
                 () => new KerasProgress(context.Output, context.Interactive), context.Output, linked.Token).ConfigureAwait(false);
             context.Output.WriteLine();
-            context.Output.WriteLine(report.ToText(ModelBuilder.SeedSearchSpace()));
+            context.Output.WriteLine(report.ToText());
             return CliApp.Ok;
         }, TrialFlags));
         return command;
@@ -100,7 +101,7 @@ internal static class StudyCommand
         show.SetAction(parse => CliApp.Guard(context, () =>
         {
             var report = TuneRun.Show(parse.GetRequiredValue(Path), parse.GetValue(Storage));
-            context.Output.WriteLine(parse.GetValue(AsJson) ? Core.Infrastructure.Json.Serialize(report) : report.ToText(ModelBuilder.SeedSearchSpace()));
+            context.Output.WriteLine(parse.GetValue(AsJson) ? report.ToJson() : report.ToText());
             return Task.FromResult(CliApp.Ok);
         }));
         return new Command("study", "Inspect hyperparameter studies.") { show };

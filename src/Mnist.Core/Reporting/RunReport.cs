@@ -5,6 +5,7 @@ using System.Text.Json;
 using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Infrastructure;
+using Mnist.Core.Jobs;
 using Mnist.Core.Model;
 using Mnist.Core.Training;
 using Mnist.Core.Tuning;
@@ -264,7 +265,7 @@ public static class RunReport
             ("trials", string.Create(Inv, $"{trials.Count} ({report.Completed} completed, {report.Pruned} pruned, {report.Failed} failed); {report.EpochsTrained:0.##} epochs trained in all")),
         };
         if (report.Best is { } best) facts.Add(("best trial", string.Create(Inv, $"{best.Id}: {metric} {best.Score:0.0000} at epoch {best.BestEpoch}")));
-        if (report.BestConfig is { } config) facts.Add(("best model", config.ToString()));
+        if (MnistStudy.From(report).BestConfig is { } config) facts.Add(("best model", config.ToString()));
         KeyValues(html, "study", facts);
         Picture(html, dir, StudyPlots.HistoryName(definition.Name), $"{metric} of each trial, and the best so far");
         Picture(html, dir, StudyPlots.ParamsName(definition.Name), $"Each hyperparameter against {metric}; the best trial in orange");

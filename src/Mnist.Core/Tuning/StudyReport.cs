@@ -1,16 +1,14 @@
 using System.Globalization;
 using System.Text;
-using Mnist.Core.Model;
 
 namespace Mnist.Core.Tuning;
 
-/// <summary>A study at a glance: its trials sorted by score, and the best one with its hyperparameters.</summary>
+/// <summary>A study at a glance: its trials sorted by score, and the best one with its hyperparameters. It knows nothing of what the trials train.</summary>
 public sealed record StudyReport(
     string Study,
     TuningObjective Objective,
     IReadOnlyList<TrialRecord> Trials,
-    TrialRecord? Best,
-    ModelConfig? BestConfig)
+    TrialRecord? Best)
 {
     public static StudyReport From(IStudyStore store)
     {
@@ -25,8 +23,7 @@ public sealed record StudyReport(
         var completed = d.Goal.Ranked(trials);
         var sorted = completed.Concat(trials.Where(t => !completed.Contains(t)).OrderBy(t => t.Id)).ToList();
         var best = completed.FirstOrDefault();
-        return new StudyReport(d.Name, d.Objective, sorted, best,
-            best is null ? null : ModelBuilder.Configure(new HyperParameters(best.Hyperparameters)));
+        return new StudyReport(d.Name, d.Objective, sorted, best);
     }
 
     public int Completed => Trials.Count(t => t.Status == TrialStatus.Completed);
@@ -64,7 +61,6 @@ public sealed record StudyReport(
             sb.AppendLine();
             sb.AppendLine(inv, $"Best trial {Best.Id}: {metric} {Best.Score:0.0000} at epoch {Best.BestEpoch}");
             sb.AppendLine("  " + space.Format(Best.Hyperparameters));
-            sb.AppendLine("  model: " + BestConfig);
         }
         return sb.ToString();
     }

@@ -1,4 +1,5 @@
 using Mnist.Cli.Commands;
+using Mnist.Core.Jobs;
 using Mnist.Core.Tuning;
 
 namespace Mnist.Cli.Tests.Commands;

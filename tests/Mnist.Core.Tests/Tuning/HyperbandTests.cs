@@ -1,3 +1,4 @@
+using Mnist.Core.Jobs;
 using Mnist.Core.Model;
 using Mnist.Core.Training;
 using Mnist.Core.Tuning;

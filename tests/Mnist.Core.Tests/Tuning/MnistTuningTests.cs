@@ -1,3 +1,4 @@
+using Mnist.Core.Jobs;
 using Mnist.Core.Model;
 using Mnist.Core.Reporting;
 using Mnist.Core.Tests.Reporting;
@@ -24,19 +25,23 @@ public sealed class MnistTuningTests
             TensorBoardDir = Path.Combine(dir.Path, "tb"),
         };
 
-        var report = await TuneRun.RunAsync(request);
+        var study = await TuneRun.RunAsync(request);
+        var report = study.Report;
 
         Assert.Equal(2, report.Completed);
         Assert.InRange(report.Best!.Score!.Value, 0.5, 1.0);
         using var store = SqliteStudyStore.OpenExisting(request.StudyPath);
         Assert.All(store.Trials(), t => Assert.Equal(2, store.Epochs(t.Id).Count));
-        Assert.NotNull(report.BestConfig);
-        Assert.Equal(report.BestConfig!.Dense.Count, (int)report.Best.Hyperparameters["dense_layers"]);
+        Assert.NotNull(study.BestConfig);
+        Assert.Equal(study.BestConfig!.Dense.Count, (int)report.Best.Hyperparameters["dense_layers"]);
+        var json = System.Text.Json.JsonDocument.Parse(study.ToJson()).RootElement;
+        Assert.Equal(["study", "objective", "trials", "best", "best_config", "completed", "pruned", "failed", "epochs_trained"], json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(study.BestConfig.Conv1Filters, json.GetProperty("best_config").GetProperty("conv1_filters").GetInt32());
 
         Assert.True(PlotFiles.Exists(dir.Path, "tiny_history"));
         Assert.True(PlotFiles.Exists(dir.Path, "tiny_params"));
-        var study = TfRecords.ReadAll(Path.Combine(dir.Path, "tb"));
-        Assert.True(TfRecords.Contains(study, "study/score") && TfRecords.Contains(study, "study/best_score"));
+        var events = TfRecords.ReadAll(Path.Combine(dir.Path, "tb"));
+        Assert.True(TfRecords.Contains(events, "study/score") && TfRecords.Contains(events, "study/best_score"));
         foreach (var t in store.Trials())
         {
             var trial = TfRecords.ReadAll(Path.Combine(dir.Path, "tb", $"trial_{t.Id}"));

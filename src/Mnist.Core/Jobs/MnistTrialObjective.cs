@@ -3,10 +3,11 @@ using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
+using Mnist.Core.Tuning;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Mnist.Core.Tuning;
+namespace Mnist.Core.Jobs;
 
 /// <summary>
 /// A trial on MNIST: the network <see cref="ModelBuilder.Configure"/> builds from the trial's

@@ -3,8 +3,9 @@ using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
+using Mnist.Core.Tuning;
 
-namespace Mnist.Core.Tuning;
+namespace Mnist.Core.Jobs;
 
 /// <summary>What <c>mnist tune</c> asks for.</summary>
 public sealed record TuneRequest
@@ -68,7 +69,7 @@ public static class TuneRun
         _ => throw new ArgumentException($"oracle {name}: expected bayes, random or hyperband"),
     };
 
-    public static async Task<StudyReport> RunAsync(TuneRequest request, ITunerObserver? observer = null, Func<ITrainingObserver?>? trialProgress = null, TextWriter? log = null, CancellationToken ct = default)
+    public static async Task<MnistStudy> RunAsync(TuneRequest request, ITunerObserver? observer = null, Func<ITrainingObserver?>? trialProgress = null, TextWriter? log = null, CancellationToken ct = default)
     {
         log ??= TextWriter.Null;
         var told = observer;
@@ -136,7 +137,7 @@ public static class TuneRun
         await Task.Run(() => tuner.Run(ct), ct).ConfigureAwait(false);
         var pictures = StudyPlots.Write(studyDir, store.Definition, store.Trials());
         log.WriteLine($"Pictures: {string.Join(", ", pictures.Select(p => p + ".png/.svg"))} in {studyDir}");
-        return StudyReport.From(store);
+        return MnistStudy.From(StudyReport.From(store));
     }
 
     /// <summary>After each trial: its score to TensorBoard, and the study's pictures redrawn.</summary>
@@ -165,9 +166,9 @@ public static class TuneRun
     }
 
     /// <summary><c>mnist study show</c>: DIR/NAME of a SQLite study, or NAME in <paramref name="storage"/>.</summary>
-    public static StudyReport Show(string study, string? storage = null)
+    public static MnistStudy Show(string study, string? storage = null)
     {
         using var store = StudyStorage.OpenExisting(storage, study);
-        return StudyReport.From(store);
+        return MnistStudy.From(StudyReport.From(store));
     }
 }

@@ -6,8 +6,9 @@ using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
 using Mnist.Core.Reporting;
 using Mnist.Core.Training;
+using Mnist.Core.Tuning;
 
-namespace Mnist.Core.Tuning;
+namespace Mnist.Core.Jobs;
 
 /// <summary>A budget for the whole job: the search and the final training.</summary>
 public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, int TrialEpochs, double DataFraction, int FinalEpochs, string Pruner = Pruners.None)
@@ -128,7 +129,7 @@ public static class PipelineRun
             ? $"== Search: Hyperband (max {preset.TrialEpochs} epochs, factor {request.Factor}) on {preset.DataFraction:P0} of the training data"
             : $"== Search: {preset.Trials} trials ({request.Oracle}, pruner {pruner}), up to {preset.TrialEpochs} epochs each on {preset.DataFraction:P0} of the training data");
         var search = Stopwatch.StartNew();
-        var report = await TuneRun.RunAsync(new TuneRequest
+        var study = await TuneRun.RunAsync(new TuneRequest
         {
             OutDir = outDir,
             Study = request.Study,
@@ -147,8 +148,9 @@ public static class PipelineRun
             TensorBoardDir = request.TensorBoardDir is { } tb ? Path.Combine(tb, "search") : null,
         }, tunerObserver, progress, log, ct).ConfigureAwait(false);
         var searchSeconds = search.Elapsed.TotalSeconds;
-        var config = report.BestConfig ?? throw new InvalidOperationException($"{outDir}: the search completed no trial, so there is no configuration to train.");
-        log.WriteLine(report.ToText(ModelBuilder.SeedSearchSpace()));
+        var report = study.Report;
+        var config = study.BestConfig ?? throw new InvalidOperationException($"{outDir}: the search completed no trial, so there is no configuration to train.");
+        log.WriteLine(study.ToText());
 
         var finalOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit };
         log.WriteLine($"== Final training of trial {report.Best!.Id}'s configuration: {config}");
