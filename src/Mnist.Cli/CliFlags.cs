@@ -1,44 +1,47 @@
+using System.CommandLine;
 using Mnist.Core.Infrastructure;
 
 namespace Mnist.Cli;
 
 /// <summary>
-/// Core names its settings in its own words (<see cref="SettingException.Setting"/>); the command line
-/// says them as its flags. A command may name a setting otherwise (tune's per-trial epochs are
-/// <c>--max-epochs</c>).
+/// Core names its settings in its own words (<see cref="SettingException.Setting"/>, snake_case); the
+/// command line says them as its flags: the setting's name in kebab case where the CLI has that
+/// option, or the flag named in <see cref="Renamed"/>. A command may name a setting otherwise (tune's
+/// per-trial epochs are <c>--max-epochs</c>).
 /// </summary>
 internal static class CliFlags
 {
-    private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
+    /// <summary>The settings whose flag is not their name in kebab case.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> Renamed = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["epochs"] = "--epochs",
-        ["batch_size"] = "--batch-size",
-        ["patience"] = "--patience",
         ["validation_fraction"] = "--validation-split",
-        ["train_limit"] = "--train-limit",
-        ["reduce_lr_patience"] = "--reduce-lr-patience",
-        ["reduce_lr_factor"] = "--reduce-lr-factor",
-        ["data_fraction"] = "--data-fraction",
-        ["label_smoothing"] = "--label-smoothing",
         ["rotation_degrees"] = "--rotation",
-        ["zoom"] = "--zoom",
-        ["shift"] = "--shift",
-        ["trials"] = "--trials",
         ["initial_points"] = "--initial",
-        ["stale_after"] = "--stale-after",
-        ["preset"] = "--preset",
-        ["threads"] = "--threads",
-        ["device"] = "--device",
-        ["engine"] = "--engine",
-        ["storage"] = "--storage",
-        ["max_body_bytes"] = "--max-body-bytes",
     };
+
+    /// <summary>Every option name of every command of the CLI.</summary>
+    internal static IReadOnlySet<string> Known => KnownFlags.Value;
+
+    private static readonly Lazy<HashSet<string>> KnownFlags = new(() =>
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        void Collect(Command command)
+        {
+            foreach (var option in command.Options) names.Add(option.Name);
+            foreach (var sub in command.Subcommands) Collect(sub);
+        }
+        Collect(CliApp.BuildRoot(new CliContext(TextWriter.Null, TextWriter.Null)));
+        return names;
+    });
 
     /// <summary>The error as the command line says it: <c>--flag value: rule</c>, or Core's words for a setting with no flag.</summary>
     public static string Describe(SettingException e, IReadOnlyDictionary<string, string>? overrides = null)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var flag = overrides is not null && overrides.TryGetValue(e.Setting, out var own) ? own : Flags.GetValueOrDefault(e.Setting);
+        var flag = overrides is not null && overrides.TryGetValue(e.Setting, out var own) ? own
+            : Renamed.TryGetValue(e.Setting, out var renamed) ? renamed
+            : Known.Contains("--" + e.Setting.Replace('_', '-')) ? "--" + e.Setting.Replace('_', '-')
+            : null;
         return flag is null ? e.Message : FormattableString.Invariant($"{flag} {e.Value}: {e.Rule}");
     }
 }

@@ -32,6 +32,22 @@ public sealed class CliFlagsTests
     }
 
     [Fact]
+    public void Given_the_renamed_settings_When_their_flags_are_looked_up_Then_each_is_an_option_of_the_cli()
+    {
+        Assert.All(CliFlags.Renamed.Values, flag => Assert.Contains(flag, CliFlags.Known));
+    }
+
+    [Theory]
+    [InlineData("batch_size", 0, "--batch-size 0: must be at least 1")]
+    [InlineData("max_body_bytes", -1, "--max-body-bytes -1: must be positive")]
+    public void Given_a_setting_whose_flag_is_its_name_in_kebab_case_When_described_Then_that_flag_is_named(string setting, int value, string expected)
+    {
+        var rule = expected[(expected.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+
+        Assert.Equal(expected, CliFlags.Describe(new SettingException(setting, value, rule)));
+    }
+
+    [Fact]
     public async Task Given_a_bad_flag_value_When_the_command_runs_Then_the_error_line_names_the_flag()
     {
         var (code, _, error) = await Commands.CommandRunTests.Run(["tune", "--out", Path.GetTempPath(), "--trials", "0", "--data-dir", Mnist.Testing.TestData.MnistDir]);

@@ -123,7 +123,7 @@ public static class PipelineRun
         var preset = request.Preset;
         var outDir = Path.GetFullPath(request.OutDir);
 
-        var hyperband = string.Equals(request.Oracle, TuneRun.Hyperband, StringComparison.OrdinalIgnoreCase);
+        var hyperband = TuneRun.IsHyperband(request.Oracle);
         var pruner = request.Pruner ?? (hyperband ? Pruners.None : preset.Pruner); // Hyperband halves by itself
         log.WriteLine(hyperband
             ? $"== Search: Hyperband (max {preset.TrialEpochs} epochs, factor {request.Factor}) on {preset.DataFraction:P0} of the training data"

@@ -62,6 +62,9 @@ public static class TuneRun
 {
     public const string Hyperband = "hyperband";
 
+    /// <summary>Whether <paramref name="oracle"/> names Hyperband, whose schedule sets the trials and halves them itself.</summary>
+    public static bool IsHyperband(string oracle) => string.Equals(oracle, Hyperband, StringComparison.OrdinalIgnoreCase);
+
     public static IOracle CreateOracle(string name, SearchSpace space, int initialPoints, AcquisitionKind acquisition) => name.ToLowerInvariant() switch
     {
         "bayes" or "bayesian" => new BayesianOracle(space, new BayesianOptions { InitialPoints = initialPoints, Acquisition = acquisition }),
@@ -72,7 +75,6 @@ public static class TuneRun
     public static async Task<MnistStudy> RunAsync(TuneRequest request, ITunerObserver? observer = null, Func<ITrainingObserver?>? trialProgress = null, TextWriter? log = null, CancellationToken ct = default)
     {
         log ??= TextWriter.Null;
-        var told = observer;
         SettingException.Check(request.Trials >= 1, "trials", request.Trials, "must be at least 1");
         SettingException.Check(request.InitialPoints >= 0, "initial_points", request.InitialPoints, "must be 0 or more");
         SettingException.Check(request.StaleAfter >= TimeSpan.FromSeconds(1), "stale_after", request.StaleAfter.TotalSeconds, "must be at least 1 second");
@@ -85,12 +87,12 @@ public static class TuneRun
             oracle = new EnqueuedOracle(oracle, space, request.Enqueue.Select((values, i) => space.Point(values, $"enqueued configuration {i + 1}")).ToList());
         }
         var pruner = Pruners.ByName(request.Pruner);
-        var hyperband = string.Equals(request.Oracle, Hyperband, StringComparison.OrdinalIgnoreCase);
+        var hyperband = IsHyperband(request.Oracle);
         if (hyperband && pruner is not NoPruner) throw new ArgumentException($"oracle {Hyperband} does its own successive halving: use it with pruner {Pruners.None}, not {pruner.Name}");
         var info = DatasetInfo.ByName(request.TrialOptions.Dataset);
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
 
-        using var store = StudyStorage.Open(request.Storage, request.OutDir, request.Study, onRetry: message => told?.OnWarning(message));
+        using var store = StudyStorage.Open(request.Storage, request.OutDir, request.Study, onRetry: message => observer?.OnWarning(message));
         var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective, info.Name);
         store.OpenOrCreate(definition);
         var done = store.Trials().Count(t => t.IsFinished);
@@ -123,7 +125,7 @@ public static class TuneRun
         var objective = new MnistTrialObjective(data, request.TrialOptions, store.Definition, device, trialProgress, tensorBoard?.LogDir, dataset.Checksums);
         var studyDir = Path.GetFullPath(request.OutDir); // the pictures, beside the SQLite file or wherever the study lives
         Directory.CreateDirectory(studyDir);
-        observer = new StudyReporting(store, studyDir, tensorBoard, observer);
+        var reporting = new StudyReporting(store, studyDir, tensorBoard, observer);
         var tuner = new Tuner(store, oracle, space, objective, new TunerOptions
         {
             MaxTrials = scheduler is null ? request.Trials : int.MaxValue,
@@ -133,7 +135,7 @@ public static class TuneRun
             Pruner = pruner,
             MaxEpochs = request.TrialOptions.Epochs,
             Scheduler = scheduler,
-        }, observer);
+        }, reporting);
         await Task.Run(() => tuner.Run(ct), ct).ConfigureAwait(false);
         var pictures = StudyPlots.Write(studyDir, store.Definition, store.Trials());
         log.WriteLine($"Pictures: {string.Join(", ", pictures.Select(p => p + ".png/.svg"))} in {studyDir}");

@@ -49,6 +49,9 @@ public sealed record ModelManifest
 public sealed record TrainerState(int EpochsDone, double BestValue, int BestEpoch, int Wait, int LrWait, bool Stopped, double LearningRate)
 {
     public static TrainerState Initial(double learningRate) => new(0, double.PositiveInfinity, 0, 0, 0, false, learningRate);
+
+    /// <summary>The record of <see cref="BestEpoch"/> in <paramref name="history"/>, or null before any improvement.</summary>
+    public EpochRecord? BestIn(IEnumerable<EpochRecord> history) => history.FirstOrDefault(h => h.Epoch == BestEpoch);
 }
 
 /// <summary>The contents of a model file or checkpoint (a zip archive of JSON and TorchSharp weight files).</summary>

@@ -42,7 +42,7 @@ public sealed record FitResult(IReadOnlyList<EpochRecord> History, TrainerState 
     /// <summary>Epochs trained: whole epochs, or where the pruner stopped inside one.</summary>
     public double EpochsTrained => Pruned?.Epochs ?? History.Count;
 
-    public EpochRecord? BestEpoch => History.FirstOrDefault(h => h.Epoch == State.BestEpoch);
+    public EpochRecord? BestEpoch => State.BestIn(History);
 }
 
 /// <summary>

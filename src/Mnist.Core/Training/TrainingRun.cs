@@ -155,7 +155,7 @@ public static class TrainingRun
             // The run folder holds the continued run from the start, so that an interruption resumes it like any other.
             var at = continued.History[^1];
             Persist(new EpochCheckpoint(at, false, continued.State, continued.History, continued.Weights, () => continued.Optimizer));
-            var bestSoFar = continued.History.FirstOrDefault(h => h.Epoch == continued.State.BestEpoch) ?? at;
+            var bestSoFar = continued.State.BestIn(continued.History) ?? at;
             ModelFile.Save(modelPath, new ModelFileContents { Manifest = Manifest(bestSoFar.Epoch, bestSoFar, continued.State), Weights = continued.BestWeights, History = continued.History });
             log.WriteLine($"Continuing {request.ContinueFromName} after its epoch {continued.State.EpochsDone} (best epoch {continued.State.BestEpoch}) rather than repeating it.");
         }

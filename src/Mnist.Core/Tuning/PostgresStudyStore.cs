@@ -363,7 +363,7 @@ public sealed class PostgresStudyStore : IStudyStore
                 ("ep", result.Epochs), ("rung", result.Rung), ("s", study), ("n", trialId), ("w", worker));
             if (changed == 1)
             {
-                foreach (var id in StudyDefinition.StatesToDrop(Definition, ReadTrials(db, tx), trialId, result.Status))
+                foreach (var id in Definition.StatesToDrop(trialId, result.Status, () => ReadTrials(db, tx)))
                 {
                     Execute(db, tx, "DELETE FROM trial_state WHERE study_id = @s AND trial = @n", ("s", study), ("n", id));
                 }

@@ -321,7 +321,7 @@ public sealed class SqliteStudyStore : IStudyStore
                 ("$sec", result.Seconds), ("$ep", result.Epochs), ("$rung", result.Rung), ("$id", trialId), ("$w", worker));
             if (changed == 1)
             {
-                foreach (var id in StudyDefinition.StatesToDrop(Definition, ReadTrials(tx), trialId, result.Status))
+                foreach (var id in Definition.StatesToDrop(trialId, result.Status, () => ReadTrials(tx)))
                 {
                     Execute("DELETE FROM trial_state WHERE trial_id = $id", tx, ("$id", id));
                 }

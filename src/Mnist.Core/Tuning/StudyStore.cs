@@ -37,17 +37,17 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
 
     /// <summary>
     /// The trials whose saved state a store drops when <paramref name="finished"/> has just ended
-    /// with <paramref name="status"/> (<paramref name="trials"/> as they are now): a pruned or failed
-    /// trial's own; when it completed, every completed trial's but the best's, whose state the
+    /// with <paramref name="status"/>: a pruned or failed trial's own; when it completed, every
+    /// completed trial's but the best's (<paramref name="trials"/>, read only then), whose state the
     /// final training continues. A paused trial keeps its state for its next round.
     /// </summary>
-    public static IEnumerable<int> StatesToDrop(StudyDefinition definition, IReadOnlyList<TrialRecord> trials, int finished, TrialStatus status)
+    public IReadOnlyList<int> StatesToDrop(int finished, TrialStatus status, Func<IReadOnlyList<TrialRecord>> trials)
     {
-        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(trials);
         return status switch
         {
             TrialStatus.Paused => [],
-            TrialStatus.Completed => definition.Goal.Ranked(trials).Skip(1).Select(t => t.Id),
+            TrialStatus.Completed => Goal.Ranked(trials()).Skip(1).Select(t => t.Id).ToList(),
             _ => [finished],
         };
     }

@@ -73,11 +73,12 @@ public sealed class MnistTuningTests
             Trials = 1,
             TrialOptions = new Core.Training.TrainingOptions { Epochs = 1, TrainLimit = 1500 },
         };
+        var space = ModelBuilder.SeedSearchSpace();
+        double[] middle = [.. space.Parameters.Select(_ => 0.5)];
         using (var other = new SqliteStudyStore(request.StudyPath))
         {
-            other.OpenOrCreate(new StudyDefinition(request.Study, ModelBuilder.SeedSearchSpace().Parameters, request.Objective, "mnist"));
-            var space = ModelBuilder.SeedSearchSpace();
-            Assert.NotNull(other.Claim(new ClaimRequest(WorkerIdentity.NewForThisProcess(), 1, TimeSpan.FromHours(1), _ => new TrialProposal(space.Parameters.Select(_ => 0.5).ToArray(), space.FromUnit(space.Parameters.Select(_ => 0.5).ToArray())))));
+            other.OpenOrCreate(new StudyDefinition(request.Study, space.Parameters, request.Objective, "mnist"));
+            Assert.NotNull(other.Claim(new ClaimRequest(WorkerIdentity.NewForThisProcess(), 1, TimeSpan.FromHours(1), _ => new TrialProposal(middle, space.FromUnit(middle)))));
         }
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var observer = new CancelWhenWaiting(cts);
