@@ -3,7 +3,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Mnist.Core.Infrastructure;
+using Mnist.Samples;
 using Mnist.Web;
 
 namespace Mnist.Bench;
@@ -38,15 +38,14 @@ public static class HttpLoad
     public static (double Rps, double P50, double P99, long Errors)? Run(string modelPath, double seconds, TextWriter log)
     {
         if (FindWrk() is not { } wrk) return null;
-        var dir = Directory.CreateTempSubdirectory("mnist-bench-http-");
-        var body = Path.Combine(dir.FullName, "digit.png");
-        File.WriteAllBytes(body, Mnist.Samples.DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100)); // what the page sends
-        var script = Path.Combine(dir.FullName, "post.lua");
+        using var dir = new TempDir();
+        var body = dir.File("digit.png");
+        File.WriteAllBytes(body, DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100)); // what the page sends
+        var script = dir.File("post.lua");
         File.WriteAllText(script, Script);
 
         var options = new ServeOptions { Model = modelPath, Urls = "http://127.0.0.1:0" };
-        var threads = TorchSharp.torch.get_num_threads();
-        Engine.Configure(options.InferenceThreads, "cpu"); // as mnist serve does
+        using var threads = SpeedBenchmark.LibtorchThreads(options.InferenceThreads); // as mnist serve does
         var app = WebApp.Build(options);
         try
         {
@@ -61,8 +60,6 @@ public static class HttpLoad
         {
             app.StopAsync().GetAwaiter().GetResult();
             ((IDisposable)app).Dispose();
-            TorchSharp.torch.set_num_threads(threads);
-            dir.Delete(recursive: true);
         }
     }
 

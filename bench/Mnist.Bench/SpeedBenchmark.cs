@@ -142,8 +142,8 @@ public static class SpeedBenchmark
         var plainTuned = PlainLoop(data, budget.TrainImages, seed);
         log.WriteLine($"training, the same loop in this process (with our malloc settings): {plainTuned:0} images/s");
 
-        var dir = Directory.CreateTempSubdirectory("mnist-bench-model-");
-        var modelPath = Mnist.Samples.SeedModelFile.SaveUntrained(Path.Combine(dir.FullName, "model.ckpt"), seed: 1);
+        using var dir = new Mnist.Samples.TempDir();
+        var modelPath = Mnist.Samples.SeedModelFile.SaveUntrained(dir.File("model.ckpt"), seed: 1);
         var (p50, p99, imageP50, preprocessP50, batchRate, onnx) = Inference(modelPath, data.Test, budget);
         log.WriteLine($"inference: single image p50 {p50:0.000} ms, p99 {p99:0.000} ms; PNG to answer p50 {imageP50:0.000} ms (decoding and preprocessing {preprocessP50:0.000} ms); batch 1000: {batchRate:0} images/s");
         log.WriteLine($"inference, ONNX Runtime {EngineComparison.OnnxRuntimeVersion} (same model exported to ONNX, timed in turn with TorchSharp): single image p50 {onnx.P50Ms:0.000} ms, p99 {onnx.P99Ms:0.000} ms; batch 1000: {onnx.Batch1000ImgPerS:0} images/s");
@@ -172,7 +172,6 @@ public static class SpeedBenchmark
                 log.WriteLine($"HTTP: skipped ({note})");
             }
         }
-        dir.Delete(recursive: true);
 
         return new SpeedResult
         {
