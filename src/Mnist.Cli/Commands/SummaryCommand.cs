@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
+using Mnist.Core.Training;
 
 namespace Mnist.Cli.Commands;
 
@@ -16,7 +17,7 @@ internal static class SummaryCommand
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             var config = parse.GetValue(Model) is { } m
-                ? ModelFile.Read(ModelFile.ResolvePath(m)).Manifest.Hyperparameters
+                ? ModelFile.Read(RunFolder.ModelPathOf(m)).Manifest.Hyperparameters
                 : ModelConfig.Seed;
             var summary = ModelSummary.For(config);
             context.Output.WriteLine(parse.GetValue(AsJson) ? Json.Serialize(summary) : summary.ToText());

@@ -1,6 +1,7 @@
 using Mnist.Core.Data;
 using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
+using Mnist.Core.Training;
 
 namespace Mnist.Core.Evaluation;
 
@@ -10,7 +11,7 @@ public static class EvaluationRun
     public static async Task<EvaluationResult> RunAsync(string model, string? dataDir, int? threads = null, string device = "cpu", TextWriter? log = null, CancellationToken ct = default)
     {
         var dev = Engine.Configure(threads, device);
-        var path = ModelFile.ResolvePath(model);
+        var path = RunFolder.ModelPathOf(model);
         var (network, contents) = ModelFile.LoadModel(path, dev);
         using (network)
         {

@@ -11,13 +11,12 @@ public sealed record Mistake(int Index, int Label, int Predicted, double Confide
 
 /// <summary>
 /// The test images a model gets wrong, the most confident mistakes first (at most
-/// <see cref="DefaultKept"/> of them by default), and how many there were in all. Written to
-/// <c>mistakes.json</c> in the run folder.
+/// <see cref="DefaultKept"/> of them by default), and how many there were in all. A run folder
+/// keeps it (<c>RunFolder.MistakesPath</c>).
 /// </summary>
 public sealed record MistakeSet(int Width, int Height, int Total, int Count, IReadOnlyList<Mistake> Items)
 {
     public const int DefaultKept = 36;
-    public const string FileName = "mistakes.json";
 
     public static MistakeSet From(LabeledImages data, IReadOnlyList<int> predicted, IReadOnlyList<float> confidence, int keep = DefaultKept)
     {

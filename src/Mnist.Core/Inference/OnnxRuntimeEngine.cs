@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Mnist.Core.Interchange;
 using Mnist.Core.Model;
+using Mnist.Core.Training;
 
 namespace Mnist.Core.Inference;
 
@@ -60,7 +61,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     public static OnnxRuntimeEngine Load(string modelOrRunDir, int threads = 1)
     {
         Infrastructure.SettingException.Check(threads >= 1, "threads", threads, "must be at least 1");
-        var path = ModelFile.ResolvePath(modelOrRunDir);
+        var path = RunFolder.ModelPathOf(modelOrRunDir);
         var (network, contents) = ModelFile.LoadModel(path); // the file is read once, for the graph and the manifest
         byte[] onnx;
         using (network) onnx = OnnxExporter.Build(network, contents.Manifest, path).ToByteArray();

@@ -7,6 +7,7 @@ using Mnist.Core.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Mnist.Core.Training;
 
 namespace Mnist.Core.Inference;
 
@@ -59,7 +60,7 @@ public sealed class Predictor : IInferenceEngine
 
     public static Predictor Load(string modelOrRunDir, Device? device = null)
     {
-        var path = ModelFile.ResolvePath(modelOrRunDir);
+        var path = RunFolder.ModelPathOf(modelOrRunDir);
         device ??= CPU;
         var (model, contents) = ModelFile.LoadModel(path, device);
         return new Predictor(model, contents, device, path);

@@ -8,6 +8,7 @@ using Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Mnist.Core.Training;
 
 namespace Mnist.Core.Interchange;
 
@@ -72,7 +73,7 @@ public static class OnnxExporter
     public static OnnxExportResult Export(string modelOrRunDir, string outPath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(outPath);
-        var source = ModelFile.ResolvePath(modelOrRunDir);
+        var source = RunFolder.ModelPathOf(modelOrRunDir);
         var model = FromModelFile(source);
         var bytes = model.ToByteArray();
         AtomicFile.Write(outPath, s => s.Write(bytes));
@@ -84,7 +85,7 @@ public static class OnnxExporter
     /// <summary>The ONNX model of a model file (or run folder), rebuilt from the file alone.</summary>
     public static ModelProto FromModelFile(string modelOrRunDir)
     {
-        var path = ModelFile.ResolvePath(modelOrRunDir);
+        var path = RunFolder.ModelPathOf(modelOrRunDir);
         var (network, contents) = ModelFile.LoadModel(path);
         using (network)
         {

@@ -116,6 +116,12 @@ public static class PipelineRun
 {
     public const string StudyName = "study";
 
+    /// <summary>A pipeline folder's layout: the study (beside them), the final run's folder, the seed baseline's, and the summary as JSON and Markdown.</summary>
+    public const string FinalDir = "final";
+    public const string SeedBaselineDir = "seed-baseline";
+    public const string SummaryFileName = "pipeline.json";
+    public const string SummaryMarkdownName = "pipeline.md";
+
     public static async Task<PipelineSummary> RunAsync(PipelineRequest request, ITunerObserver? tunerObserver = null, Func<ITrainingObserver?>? progress = null, TextWriter? log = null, CancellationToken ct = default)
     {
         log ??= TextWriter.Null;
@@ -154,7 +160,7 @@ public static class PipelineRun
 
         var finalOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit };
         log.WriteLine($"== Final training of trial {report.Best!.Id}'s configuration: {config}");
-        var finalDir = Path.Combine(outDir, "final");
+        var finalDir = Path.Combine(outDir, FinalDir);
         var (start, startName) = FinalStart(request, outDir, report.Best, finalDir, finalOptions, log);
         var final = await Train(finalDir, config, finalOptions, request, progress?.Invoke(), log, ct, start, startName).ConfigureAwait(false);
 
@@ -162,7 +168,7 @@ public static class PipelineRun
         if (request.CompareWithSeed)
         {
             log.WriteLine("== The seed's final model under the same final budget, for comparison");
-            seed = await Train(Path.Combine(outDir, "seed-baseline"), ModelConfig.Seed, finalOptions, request, progress?.Invoke(), log, ct).ConfigureAwait(false);
+            seed = await Train(Path.Combine(outDir, SeedBaselineDir), ModelConfig.Seed, finalOptions, request, progress?.Invoke(), log, ct).ConfigureAwait(false);
         }
 
         var summary = new PipelineSummary(
@@ -171,8 +177,8 @@ public static class PipelineRun
             config, final.Fit.History.Count, final.Elapsed.TotalSeconds, final.Test.Accuracy, final.Test.Loss,
             seed?.Test.Accuracy, seed?.Fit.History.Count, seed?.Elapsed.TotalSeconds,
             total.Elapsed.TotalSeconds, final.ModelPath, report.Pruned, report.EpochsTrained, final.ContinuedFrom?.Epochs ?? 0);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.json"), Json.Serialize(summary));
-        AtomicFile.WriteAllText(Path.Combine(outDir, "pipeline.md"), ToMarkdown(summary));
+        AtomicFile.WriteAllText(Path.Combine(outDir, SummaryFileName), Json.Serialize(summary));
+        AtomicFile.WriteAllText(Path.Combine(outDir, SummaryMarkdownName), ToMarkdown(summary));
         var page = await RunReport.WriteAsync(new ReportRequest
         {
             Dir = outDir, DataDir = request.DataDir, Threads = request.Threads, Device = request.Device,
@@ -191,7 +197,7 @@ public static class PipelineRun
     private static (TrainingSnapshot? Start, string Name) FinalStart(PipelineRequest request, string outDir, TrialRecord best, string finalDir, TrainingOptions finalOptions, TextWriter log)
     {
         var name = $"trial {best.Id} of study '{request.Study}'";
-        if (File.Exists(Path.Combine(finalDir, ModelFile.CheckpointFileName))) return (null, name);
+        if (new RunFolder(finalDir).HasCheckpoint) return (null, name);
         byte[]? bytes;
         using (var store = StudyStorage.Open(request.Storage, outDir, request.Study)) bytes = store.LoadTrialState(best.Id);
         if (bytes is null)
@@ -218,7 +224,7 @@ public static class PipelineRun
             DataDir = request.DataDir,
             Config = config,
             Options = options,
-            Resume = File.Exists(Path.Combine(dir, ModelFile.CheckpointFileName)),
+            Resume = new RunFolder(dir).HasCheckpoint,
             Threads = request.Threads,
             Device = request.Device,
             TensorBoardDir = request.TensorBoardDir is { } tb ? Path.Combine(tb, Path.GetFileName(dir)) : null,

@@ -45,15 +45,6 @@ public sealed record ModelManifest
     public string TorchSharpVersion { get; init; } = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown";
 }
 
-/// <summary>The training loop's own state, stored in the per-epoch checkpoint for --resume.</summary>
-public sealed record TrainerState(int EpochsDone, double BestValue, int BestEpoch, int Wait, int LrWait, bool Stopped, double LearningRate)
-{
-    public static TrainerState Initial(double learningRate) => new(0, double.PositiveInfinity, 0, 0, 0, false, learningRate);
-
-    /// <summary>The record of <see cref="BestEpoch"/> in <paramref name="history"/>, or null before any improvement.</summary>
-    public EpochRecord? BestIn(IEnumerable<EpochRecord> history) => history.FirstOrDefault(h => h.Epoch == BestEpoch);
-}
-
 /// <summary>The contents of a model file or checkpoint (a zip archive of JSON and TorchSharp weight files).</summary>
 public sealed class ModelFileContents
 {
@@ -62,23 +53,23 @@ public sealed class ModelFileContents
     public EvaluationResult? Evaluation { get; init; }
     public TrainerState? TrainerState { get; init; }
     public byte[] Weights { get; init; } = [];
+
+    /// <summary>
+    /// In a checkpoint, the best epoch's weights when they are not <see cref="Weights"/> (a checkpoint
+    /// holds the last epoch's); null when the last epoch is the best, and in a model file.
+    /// </summary>
+    public byte[]? BestWeights { get; init; }
     public byte[]? OptimizerState { get; init; }
 }
 
 /// <summary>
-/// Reads and writes model files. Entries: manifest.json, weights.bin (TorchSharp's state format),
-/// history.json, evaluation.json, and for training checkpoints optimizer.bin and trainer_state.json.
-/// Writes are atomic.
+/// Reads and writes model files and checkpoints (where a run folder keeps them: <see cref="RunFolder"/>).
+/// Entries: manifest.json, weights.bin (TorchSharp's state format), history.json, evaluation.json,
+/// and for training checkpoints optimizer.bin, trainer_state.json and best_weights.bin (when the
+/// best epoch is not the last). Writes are atomic.
 /// </summary>
 public static class ModelFile
 {
-    public const string DefaultFileName = "model.ckpt";
-    public const string CheckpointFileName = "checkpoint.ckpt";
-
-    /// <summary>A run folder names its model file; a file path is taken as it is.</summary>
-    public static string ResolvePath(string modelOrRunDir) =>
-        Directory.Exists(modelOrRunDir) ? Path.Combine(modelOrRunDir, DefaultFileName) : modelOrRunDir;
-
     public static byte[] SerializeWeights(nn.Module module)
     {
         using var ms = new MemoryStream();
@@ -109,13 +100,14 @@ public static class ModelFile
             if (contents.Evaluation is not null) WriteEntry(zip, "evaluation.json", Json.Serialize(contents.Evaluation));
             if (contents.TrainerState is not null) WriteEntry(zip, "trainer_state.json", Json.Serialize(contents.TrainerState));
             if (contents.OptimizerState is not null) WriteEntry(zip, "optimizer.bin", contents.OptimizerState);
+            if (contents.BestWeights is { } best && !ReferenceEquals(best, contents.Weights)) WriteEntry(zip, "best_weights.bin", best);
         });
 
     public static ModelFileContents Read(string path)
     {
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"{path}: model file not found (pass a run folder holding {DefaultFileName}, or the file itself)", path);
+            throw new FileNotFoundException($"{path}: model file not found (pass a run folder holding {RunFolder.ModelFileName}, or the file itself)", path);
         }
         try
         {
@@ -141,6 +133,7 @@ public static class ModelFile
                 Evaluation = evaluation is null ? null : Json.Deserialize<EvaluationResult>(evaluation, $"{path}:evaluation.json"),
                 TrainerState = state is null ? null : Json.Deserialize<TrainerState>(state, $"{path}:trainer_state.json"),
                 OptimizerState = ReadBytes(zip, "optimizer.bin"),
+                BestWeights = ReadBytes(zip, "best_weights.bin"),
             };
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))

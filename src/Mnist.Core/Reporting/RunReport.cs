@@ -61,7 +61,7 @@ public static class RunReport
         if (request.Storage is not null && request.Study is null) throw new ArgumentException("a report with a study storage needs the study's name");
         if (runDirs.Count == 0 && studyFiles.Count == 0 && request.Storage is null)
         {
-            throw new InvalidOperationException($"{dir}: holds no {ModelFile.DefaultFileName}, no run folder with one, and no study (*.db); nothing to report");
+            throw new InvalidOperationException($"{dir}: holds no {RunFolder.ModelFileName}, no run folder with one, and no study (*.db); nothing to report");
         }
 
         var drawn = new List<string>();
@@ -106,20 +106,20 @@ public static class RunReport
     private static List<string> RunFolders(string dir)
     {
         var runs = new List<string>();
-        if (File.Exists(Path.Combine(dir, ModelFile.DefaultFileName))) runs.Add(dir);
+        if (File.Exists(Path.Combine(dir, RunFolder.ModelFileName))) runs.Add(dir);
         runs.AddRange(Directory.GetDirectories(dir)
-            .Where(d => File.Exists(Path.Combine(d, ModelFile.DefaultFileName)))
+            .Where(d => File.Exists(Path.Combine(d, RunFolder.ModelFileName)))
             .OrderBy(d => Path.GetFileName(d) == "final" ? 0 : 1).ThenBy(d => d, StringComparer.Ordinal));
         return runs;
     }
 
     private static async Task Run(StringBuilder html, string name, string runDir, ReportRequest request, List<string> drawn, List<string> notes, TextWriter log, CancellationToken ct)
     {
-        var modelPath = Path.Combine(runDir, ModelFile.DefaultFileName);
+        var modelPath = Path.Combine(runDir, RunFolder.ModelFileName);
         var contents = ModelFile.Read(modelPath);
         var m = contents.Manifest;
         var history = History(runDir, contents);
-        var evaluation = contents.Evaluation ?? ReadJson<EvaluationResult>(Path.Combine(runDir, TrainingRun.EvaluationJson));
+        var evaluation = contents.Evaluation ?? ReadJson<EvaluationResult>(Path.Combine(runDir, RunFolder.EvaluationName));
         var classNames = m.ClassNames;
 
         if (!PlotFiles.Exists(runDir, RunPlots.Curves) && history.Count > 0)
@@ -205,15 +205,15 @@ public static class RunReport
     /// <summary>The fuller of the folder's history.json and the model file's history (a model file saved mid-run stops at its best epoch).</summary>
     private static IReadOnlyList<EpochRecord> History(string runDir, ModelFileContents contents)
     {
-        var fromFolder = ReadJson<List<EpochRecord>>(Path.Combine(runDir, TrainingRun.HistoryJson));
+        var fromFolder = ReadJson<List<EpochRecord>>(Path.Combine(runDir, RunFolder.HistoryJsonName));
         return fromFolder is not null && fromFolder.Count > contents.History.Count ? fromFolder : contents.History;
     }
 
     private static async Task<MistakeSet?> Mistakes(string runDir, string name, string modelPath, ModelManifest manifest, ReportRequest request, List<string> notes, TextWriter log, CancellationToken ct)
     {
-        var saved = ReadJson<MistakeSet>(Path.Combine(runDir, MistakeSet.FileName));
+        var saved = ReadJson<MistakeSet>(Path.Combine(runDir, RunFolder.MistakesName));
         if (saved is not null) return saved;
-        log.WriteLine($"{name}: no {MistakeSet.FileName} (an older run); evaluating {modelPath} on the test set again to find the mistakes");
+        log.WriteLine($"{name}: no {RunFolder.MistakesName} (an older run); evaluating {modelPath} on the test set again to find the mistakes");
         try
         {
             var device = Engine.Configure(request.Threads, request.Device);
@@ -223,13 +223,13 @@ public static class RunReport
             using (network)
             {
                 var (_, mistakes) = Evaluator.EvaluateWithMistakes(network, dataset.Test, manifest.Normalization, manifest.ClassNames, device);
-                AtomicFile.WriteAllText(Path.Combine(runDir, MistakeSet.FileName), Json.Serialize(mistakes));
+                AtomicFile.WriteAllText(Path.Combine(runDir, RunFolder.MistakesName), Json.Serialize(mistakes));
                 return mistakes;
             }
         }
         catch (Exception e) when (e is DataUnavailableException or IdxFormatException or IOException or InvalidDataException or ArgumentException)
         {
-            notes.Add($"{name}: no picture of the mistakes: {MistakeSet.FileName} is missing and the test set could not be evaluated again ({e.Message})");
+            notes.Add($"{name}: no picture of the mistakes: {RunFolder.MistakesName} is missing and the test set could not be evaluated again ({e.Message})");
             return null;
         }
     }

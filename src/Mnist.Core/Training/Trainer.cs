@@ -17,13 +17,18 @@ public interface ITrainingObserver
     void OnInfo(string message) { }
 }
 
-/// <summary>The end of an epoch, handed to whoever persists it, before the next epoch starts.</summary>
+/// <summary>
+/// The end of an epoch, handed to whoever persists it, before the next epoch starts: its record,
+/// the loop's state, the history, this epoch's weights and the best epoch's (the same array when
+/// this epoch is the best), and Adam's state on demand.
+/// </summary>
 public sealed record EpochCheckpoint(
     EpochRecord Record,
     bool Improved,
     TrainerState State,
     IReadOnlyList<EpochRecord> History,
     byte[] Weights,
+    byte[] BestWeights,
     Func<byte[]> OptimizerState);
 
 /// <summary>
@@ -127,7 +132,7 @@ public sealed class Trainer : IDisposable
             var weights = ModelFile.SerializeWeights(_model);
             if (improved) bestWeights = weights;
             state = NextState(state, epoch, valLoss, improved);
-            onEpoch?.Invoke(new EpochCheckpoint(record, improved, state, records, weights, Optimizer.SaveState));
+            onEpoch?.Invoke(new EpochCheckpoint(record, improved, state, records, weights, bestWeights ?? weights, Optimizer.SaveState));
             _observer.OnEpochEnd(record, improved, state);
             if (rungs.Due(epoch) is { } rung && rungs.Decide(rung, epoch, valLoss, valAccuracy))
             {

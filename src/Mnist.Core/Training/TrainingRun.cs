@@ -38,45 +38,39 @@ public sealed record TrainRequest
 public sealed record TrainOutcome(string ModelPath, FitResult Fit, EvaluationResult Test, TimeSpan Elapsed, ContinuedRun? ContinuedFrom = null);
 
 /// <summary>
-/// A whole training run into a run folder: data, model, fit with a checkpoint after every epoch,
-/// test evaluation. The folder ends up holding model.ckpt (best weights, self-describing),
-/// checkpoint.ckpt (last epoch, optimiser and loop state, for --resume), history.json/.csv,
-/// evaluation.json, mistakes.json (the most confident test mistakes, with their pixels) and the
-/// run's pictures (<see cref="RunPlots"/>: curves, confusion, mistakes, each .png and .svg).
+/// A whole training run into a run folder (<see cref="RunFolder"/>: its layout): data, model, fit
+/// with a checkpoint after every epoch, test evaluation, then the folder's exports (model file,
+/// history, evaluation, the most confident test mistakes, the pictures).
 /// </summary>
 public static class TrainingRun
 {
-    public const string HistoryJson = "history.json";
-    public const string HistoryCsvFile = "history.csv";
-    public const string EvaluationJson = "evaluation.json";
-
     public static async Task<TrainOutcome> RunAsync(TrainRequest request, ITrainingObserver? observer = null, TextWriter? log = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
         log ??= TextWriter.Null;
         var device = Engine.Configure(request.Threads, request.Device);
-        var outDir = Path.GetFullPath(request.OutDir);
-        var checkpointPath = Path.Combine(outDir, ModelFile.CheckpointFileName);
-        var modelPath = Path.Combine(outDir, ModelFile.DefaultFileName);
+        var folder = new RunFolder(request.OutDir);
+        var outDir = folder.Path;
+        var checkpointPath = folder.CheckpointPath;
 
         ModelFileContents? resumed = null;
         var config = request.Config;
         var options = request.Options;
         if (request.Resume)
         {
-            if (!File.Exists(checkpointPath))
+            if (!folder.HasCheckpoint)
             {
                 throw new InvalidOperationException($"{checkpointPath}: not found, so there is nothing to resume; start the run afresh instead.");
             }
-            resumed = ModelFile.Read(checkpointPath);
+            resumed = folder.ReadCheckpoint();
             config = resumed.Manifest.Hyperparameters;
             options = resumed.Manifest.Training ?? throw new InvalidDataException($"{checkpointPath}: has no training options");
             if (request.ResumeEpochs is { } e) options = options with { Epochs = e };
             log.WriteLine($"Resuming {outDir} after epoch {resumed.TrainerState?.EpochsDone} of {options.Epochs}.");
         }
-        else if (File.Exists(checkpointPath))
+        else if (folder.HasCheckpoint)
         {
-            throw new InvalidOperationException($"{outDir} already holds a training run ({ModelFile.CheckpointFileName}); resume it to continue, or choose another folder.");
+            throw new InvalidOperationException($"{outDir} already holds a training run ({RunFolder.CheckpointFileName}); resume it to continue, or choose another folder.");
         }
         options.Validate();
         config.Validate();
@@ -107,7 +101,7 @@ public static class TrainingRun
         {
             ModelFile.LoadWeights(model, resumed.Weights, checkpointPath);
             if (resumed.OptimizerState is { } opt) trainer.Optimizer.LoadState(opt, checkpointPath);
-            if (File.Exists(modelPath)) bestWeights = ModelFile.Read(modelPath).Weights;
+            bestWeights = folder.BestWeightsOf(resumed);
         }
         else if (continued is not null)
         {
@@ -131,50 +125,37 @@ public static class TrainingRun
             TotalParams = model.parameters().Sum(p => p.numel()),
         };
 
-        void Persist(EpochCheckpoint c)
+        // The checkpoint is the run's single source while it trains: one write per epoch.
+        void Persist(EpochCheckpoint c) => folder.SaveCheckpoint(new ModelFileContents
         {
-            Directory.CreateDirectory(outDir);
-            if (c.Improved)
-            {
-                ModelFile.Save(modelPath, new ModelFileContents { Manifest = Manifest(c.Record.Epoch, c.Record, c.State), Weights = c.Weights, History = c.History });
-            }
-            ModelFile.Save(checkpointPath, new ModelFileContents
-            {
-                Manifest = Manifest(c.Record.Epoch, c.Record, c.State),
-                Weights = c.Weights,
-                History = c.History,
-                TrainerState = c.State,
-                OptimizerState = c.OptimizerState(),
-            });
-            AtomicFile.WriteAllText(Path.Combine(outDir, HistoryJson), Json.Serialize(c.History));
-            AtomicFile.WriteAllText(Path.Combine(outDir, HistoryCsvFile), HistoryCsv.Format(c.History));
-        }
+            Manifest = Manifest(c.Record.Epoch, c.Record, c.State),
+            Weights = c.Weights,
+            BestWeights = c.BestWeights,
+            History = c.History,
+            TrainerState = c.State,
+            OptimizerState = c.OptimizerState(),
+        });
 
         if (continued is { History.Count: > 0 })
         {
             // The run folder holds the continued run from the start, so that an interruption resumes it like any other.
-            var at = continued.History[^1];
-            Persist(new EpochCheckpoint(at, false, continued.State, continued.History, continued.Weights, () => continued.Optimizer));
-            var bestSoFar = continued.State.BestIn(continued.History) ?? at;
-            ModelFile.Save(modelPath, new ModelFileContents { Manifest = Manifest(bestSoFar.Epoch, bestSoFar, continued.State), Weights = continued.BestWeights, History = continued.History });
+            Persist(new EpochCheckpoint(continued.History[^1], false, continued.State, continued.History, continued.Weights,
+                continued.State.BestEpoch == continued.State.EpochsDone ? continued.Weights : continued.BestWeights, () => continued.Optimizer));
             log.WriteLine($"Continuing {request.ContinueFromName} after its epoch {continued.State.EpochsDone} (best epoch {continued.State.BestEpoch}) rather than repeating it.");
         }
         var fit = trainer.Fit(data, resumed?.TrainerState ?? continued?.State, resumed?.History ?? continued?.History, bestWeights, Persist, ct);
 
         var (test, mistakes) = Evaluator.EvaluateWithMistakes(model, dataset.Test, data.Normalization, info.ClassNames, device, options.EvalBatchSize);
         var best = fit.BestEpoch ?? fit.History[^1];
-        ModelFile.Save(modelPath, new ModelFileContents
+        var pictures = folder.Export(new ModelFileContents
         {
             Manifest = Manifest(best.Epoch, best, fit.State),
             Weights = fit.BestWeights,
             History = fit.History,
             Evaluation = test,
-        });
-        AtomicFile.WriteAllText(Path.Combine(outDir, EvaluationJson), Json.Serialize(test));
-        AtomicFile.WriteAllText(Path.Combine(outDir, MistakeSet.FileName), Json.Serialize(mistakes));
-        var pictures = RunPlots.WriteAll(outDir, fit.History, fit.BestEpoch?.Epoch, test, mistakes, info.ClassNames);
+        }, mistakes);
         log.WriteLine($"Pictures: {string.Join(", ", pictures.Select(p => p + ".png/.svg"))} in {outDir}");
-        return new TrainOutcome(modelPath, fit, test, clock.Elapsed, continuation);
+        return new TrainOutcome(folder.ModelPath, fit, test, clock.Elapsed, continuation);
     }
 
     private static void CheckSameData(IReadOnlyDictionary<string, string> expected, IReadOnlyDictionary<string, string> actual, string checkpoint)

@@ -2,6 +2,7 @@ using Mnist.Cli.Commands;
 using Mnist.Core.Data;
 using Mnist.Core.Model;
 using Mnist.Testing;
+using Mnist.Core.Training;
 
 namespace Mnist.Cli.Tests.Commands;
 
@@ -41,7 +42,7 @@ public sealed class ExportCommandParsingTests
     public async Task Given_a_model_file_When_export_runs_Then_it_writes_an_onnx_file_and_says_what_it_holds()
     {
         using var dir = new TempDir();
-        SeedModelFile.SaveUntrained(dir.File(ModelFile.DefaultFileName), seed: 3);
+        SeedModelFile.SaveUntrained(dir.File(RunFolder.ModelFileName), seed: 3);
         var onnx = dir.File("out/model.onnx");
 
         var (code, output, error) = await CommandRunTests.Run("export", "--model", dir.Path, "--format", "onnx", "--out", onnx);

@@ -219,7 +219,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Given_the_onnx_engine_behind_the_inference_queue_When_queried_singly_and_in_batches_Then_it_answers_as_the_torch_engine()
     {
-        var model = TrainedModelFile(ModelFile.DefaultFileName, ModelConfig.Seed, images: 300);
+        var model = TrainedModelFile(RunFolder.ModelFileName, ModelConfig.Seed, images: 300);
         using var torchEngine = Predictor.Load(model);
         using var onnxEngine = OnnxRuntimeEngine.Load(_dir.Path, threads: 2); // the run folder; two threads: a second, one-thread session for small batches
         using var queue = new InferenceQueue(onnxEngine);

@@ -23,7 +23,7 @@ public sealed class RunReportTests : IDisposable
         var (data, predicted, confidence) = RunPlotsTests.Predictions(1000);
         var evaluation = EvaluationResult.FromPredictions(data.Labels, predicted, 0.2875, Clothing);
         var history = RunPlotsTests.History(4);
-        ModelFile.Save(Path.Combine(dir, ModelFile.DefaultFileName), new ModelFileContents
+        ModelFile.Save(Path.Combine(dir, RunFolder.ModelFileName), new ModelFileContents
         {
             Manifest = new ModelManifest
             {
@@ -40,7 +40,7 @@ public sealed class RunReportTests : IDisposable
             History = history,
             Evaluation = evaluation,
         });
-        AtomicFile.WriteAllText(Path.Combine(dir, MistakeSet.FileName), Json.Serialize(MistakeSet.From(data, predicted, confidence)));
+        AtomicFile.WriteAllText(Path.Combine(dir, RunFolder.MistakesName), Json.Serialize(MistakeSet.From(data, predicted, confidence)));
         return evaluation;
     }
 

@@ -1,5 +1,6 @@
 using Mnist.Core.Model;
 using Mnist.Core.Reporting;
+using Mnist.Core.Training;
 using Mnist.Core.Tuning;
 using Mnist.Testing;
 

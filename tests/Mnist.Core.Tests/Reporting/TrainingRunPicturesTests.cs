@@ -44,7 +44,7 @@ public sealed class TrainingRunPicturesTests(TinyRunFixture tiny) : IClassFixtur
         Assert.Contains(Pictures.AssertSvg(Path.Combine(tiny.Run, "mistakes.svg"), width, height), t => t.StartsWith("confidence ", StringComparison.Ordinal));
         var confusion = Pictures.AssertSvg(Path.Combine(tiny.Run, "confusion.svg"), 860, 740);
         foreach (var digit in Enumerable.Range(0, 10)) Assert.Contains(digit.ToString(System.Globalization.CultureInfo.InvariantCulture), confusion);
-        var mistakes = Json.Deserialize<MistakeSet>(File.ReadAllText(Path.Combine(tiny.Run, MistakeSet.FileName)), "mistakes.json");
+        var mistakes = Json.Deserialize<MistakeSet>(File.ReadAllText(Path.Combine(tiny.Run, RunFolder.MistakesName)), "mistakes.json");
         Assert.Equal(10_000, mistakes.Count);
         Assert.Equal(Enumerable.Range(0, 10).Sum(c => tiny.Outcome.Test.PerClass[c].Support - tiny.Outcome.Test.ConfusionMatrix[c][c]), mistakes.Total);
         Assert.Equal(Math.Min(36, mistakes.Total), mistakes.Items.Count);
@@ -69,8 +69,8 @@ public sealed class TrainingRunPicturesTests(TinyRunFixture tiny) : IClassFixtur
         var outcome = await RunReport.WriteAsync(new ReportRequest { Dir = copy.Path, DataDir = TestData.MnistDir });
 
         Assert.Equal(RunPlots.Names.Select(copy.File), outcome.Drawn);
-        var again = Json.Deserialize<MistakeSet>(File.ReadAllText(copy.File(MistakeSet.FileName)), "mistakes.json");
-        var original = Json.Deserialize<MistakeSet>(File.ReadAllText(Path.Combine(tiny.Run, MistakeSet.FileName)), "mistakes.json");
+        var again = Json.Deserialize<MistakeSet>(File.ReadAllText(copy.File(RunFolder.MistakesName)), "mistakes.json");
+        var original = Json.Deserialize<MistakeSet>(File.ReadAllText(Path.Combine(tiny.Run, RunFolder.MistakesName)), "mistakes.json");
         Assert.Equal(original.Total, again.Total);
         Assert.Equal(original.Items.Select(m => m.Index), again.Items.Select(m => m.Index));
     }

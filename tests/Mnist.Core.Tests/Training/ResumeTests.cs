@@ -34,11 +34,11 @@ public sealed class ResumeTests
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TrainingRun.RunAsync(Request(interrupted.Path), new StopAfter(1, cts), ct: cts.Token));
         }
-        Assert.Equal(1, ModelFile.Read(interrupted.File(ModelFile.CheckpointFileName)).TrainerState!.EpochsDone);
+        Assert.Equal(1, ModelFile.Read(interrupted.File(RunFolder.CheckpointFileName)).TrainerState!.EpochsDone);
         var resumed = await TrainingRun.RunAsync(Request(interrupted.Path) with { Resume = true });
 
         Assert.Equal(expected.Fit.History.Select(h => (h.Epoch, h.Loss, h.ValLoss, h.ValAccuracy)), resumed.Fit.History.Select(h => (h.Epoch, h.Loss, h.ValLoss, h.ValAccuracy)));
-        Assert.Equal(ModelFile.Read(straight.File(ModelFile.CheckpointFileName)).Weights, ModelFile.Read(interrupted.File(ModelFile.CheckpointFileName)).Weights);
+        Assert.Equal(ModelFile.Read(straight.File(RunFolder.CheckpointFileName)).Weights, ModelFile.Read(interrupted.File(RunFolder.CheckpointFileName)).Weights);
         Assert.Equal(ModelFile.Read(expected.ModelPath).Weights, ModelFile.Read(resumed.ModelPath).Weights);
         Assert.Equal(expected.Test.Accuracy, resumed.Test.Accuracy);
     }

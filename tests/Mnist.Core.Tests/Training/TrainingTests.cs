@@ -27,11 +27,11 @@ public sealed class TrainingTests(TrainedModelFixture trained)
     [Fact]
     public void Given_a_finished_run_When_its_folder_is_read_Then_it_holds_model_checkpoint_history_and_evaluation()
     {
-        foreach (var file in new[] { ModelFile.DefaultFileName, ModelFile.CheckpointFileName, TrainingRun.HistoryJson, TrainingRun.HistoryCsvFile, TrainingRun.EvaluationJson })
+        foreach (var file in new[] { RunFolder.ModelFileName, RunFolder.CheckpointFileName, RunFolder.HistoryJsonName, RunFolder.HistoryCsvName, RunFolder.EvaluationName })
         {
             Assert.True(File.Exists(Path.Combine(trained.Dir.Path, file)), file);
         }
-        Assert.Equal(2, File.ReadAllLines(Path.Combine(trained.Dir.Path, TrainingRun.HistoryCsvFile)).Length);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(trained.Dir.Path, RunFolder.HistoryCsvName)).Length);
     }
 
     [Fact]

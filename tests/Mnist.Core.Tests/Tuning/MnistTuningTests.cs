@@ -4,6 +4,7 @@ using Mnist.Core.Reporting;
 using Mnist.Core.Tests.Reporting;
 using Mnist.Core.Tuning;
 using Mnist.Testing;
+using Mnist.Core.Training;
 
 namespace Mnist.Core.Tests.Tuning;
 
@@ -105,7 +106,7 @@ public sealed class MnistTuningTests
         var summary = await PipelineRun.RunAsync(request);
 
         Assert.Equal(2, summary.CompletedTrials);
-        Assert.True(File.Exists(Path.Combine(dir.Path, "final", ModelFile.DefaultFileName)));
+        Assert.True(File.Exists(Path.Combine(dir.Path, "final", RunFolder.ModelFileName)));
         Assert.True(File.Exists(Path.Combine(dir.Path, "pipeline.json")));
         Assert.Contains("test accuracy", File.ReadAllText(Path.Combine(dir.Path, "pipeline.md")));
         Assert.InRange(summary.TestAccuracy, 0.5, 1.0);
@@ -129,7 +130,7 @@ public sealed class MnistTuningTests
     /// <summary>Cancels the run when the <paramref name="n"/>-th epoch (counting every training of the process) ends.</summary>
     private sealed class CancelAtEpoch(CancellationTokenSource cts, int n, Func<int> next) : Core.Training.ITrainingObserver
     {
-        public void OnEpochEnd(Core.Training.EpochRecord record, bool improved, Core.Model.TrainerState state)
+        public void OnEpochEnd(Core.Training.EpochRecord record, bool improved, Core.Training.TrainerState state)
         {
             if (next() == n) cts.Cancel();
         }
@@ -215,7 +216,7 @@ public sealed class MnistTuningTests
         var request = TinyPipeline(dir.Path);
         // Two one-epoch trials, then the final training, which continues the best trial: cancelled when its first epoch (the second) ends.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PipelineRun.RunAsync(request, progress: () => new CancelAtEpoch(cts, 3, () => ++epochs), ct: cts.Token));
-        var checkpoint = ModelFile.Read(Path.Combine(dir.Path, "final", ModelFile.CheckpointFileName));
+        var checkpoint = ModelFile.Read(Path.Combine(dir.Path, "final", RunFolder.CheckpointFileName));
         Assert.Equal(2, checkpoint.TrainerState!.EpochsDone);
         IReadOnlyList<TrialRecord> before;
         using (var store = SqliteStudyStore.OpenExisting(Path.Combine(dir.Path, PipelineRun.StudyName + ".db"))) before = store.Trials();
