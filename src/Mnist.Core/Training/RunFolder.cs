@@ -87,9 +87,16 @@ public sealed class RunFolder
 
     /// <summary>
     /// The run as it stands: its model file when it finished, else its checkpoint (the history so
-    /// far, no test evaluation).
+    /// far, no test evaluation). A folder from an older version, whose model file was saved at
+    /// every improving epoch, counts as finished when the model file or evaluation.json holds the
+    /// test evaluation.
     /// </summary>
-    public ModelFileContents ReadLatest() => HasModel ? ModelFile.Read(ModelPath) : ReadCheckpoint();
+    public ModelFileContents ReadLatest()
+    {
+        if (!HasModel) return ReadCheckpoint();
+        var model = ModelFile.Read(ModelPath);
+        return model.Evaluation is not null || !HasCheckpoint || File.Exists(EvaluationPath) ? model : ReadCheckpoint();
+    }
 
     /// <summary>
     /// The finished run's exports, each written once: the model file, the history as JSON and CSV,

@@ -121,6 +121,26 @@ public sealed class RunReportTests : IDisposable
     }
 
     [Fact]
+    public async Task Given_a_run_still_training_When_reported_Then_its_checkpoint_gives_the_history_so_far_and_the_page_says_it_did_not_finish()
+    {
+        var history = RunPlotsTests.History(2);
+        new RunFolder(_dir.Path).SaveCheckpoint(new ModelFileContents
+        {
+            Manifest = SeedModelFile.Manifest() with { Epoch = 2 },
+            Weights = [1],
+            History = history,
+            TrainerState = new TrainerState(2, history[1].ValLoss, 2, 0, 0, false, 1e-3),
+        });
+
+        var outcome = await RunReport.WriteAsync(new ReportRequest { Dir = _dir.Path });
+
+        Assert.Equal([_dir.Path], outcome.Runs);
+        Assert.Equal([Path.Combine(_dir.Path, RunPlots.Curves)], outcome.Drawn);
+        Assert.Contains("the run did not finish", Assert.Single(outcome.Notes), StringComparison.Ordinal);
+        Assert.Contains("<th>epochs trained</th><td>2</td>", await File.ReadAllTextAsync(outcome.Path), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Given_a_folder_with_neither_run_nor_study_When_reported_Then_the_error_names_it()
     {
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => RunReport.WriteAsync(new ReportRequest { Dir = _dir.Path }));

@@ -43,6 +43,31 @@ public sealed class ResumeTests
         Assert.Equal(expected.Test.Accuracy, resumed.Test.Accuracy);
     }
 
+    /// <summary>Lists the run folder's files at the end of each epoch (after it was persisted).</summary>
+    private sealed class FolderAtEpochEnd(string dir) : ITrainingObserver
+    {
+        public List<string[]> Files { get; } = [];
+
+        public void OnEpochEnd(EpochRecord record, bool improved, TrainerState state) =>
+            Files.Add(Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!);
+    }
+
+    [Fact]
+    public async Task While_a_run_trains_its_folder_holds_only_the_checkpoint_and_the_exports_are_written_at_its_end()
+    {
+        using var dir = new TempDir();
+        var folder = new FolderAtEpochEnd(dir.Path);
+
+        await TrainingRun.RunAsync(Request(dir.Path), folder);
+
+        Assert.Equal(3, folder.Files.Count);
+        Assert.All(folder.Files, files => Assert.Equal([RunFolder.CheckpointFileName], files));
+        foreach (var file in new[] { RunFolder.ModelFileName, RunFolder.HistoryJsonName, RunFolder.HistoryCsvName, RunFolder.EvaluationName, RunFolder.MistakesName })
+        {
+            Assert.True(File.Exists(dir.File(file)), file);
+        }
+    }
+
     [Fact]
     public async Task Given_no_checkpoint_When_resuming_Then_the_error_says_there_is_nothing_to_resume()
     {
