@@ -37,11 +37,11 @@ public sealed record Prediction(
 /// </summary>
 public sealed class Predictor : IInferenceEngine
 {
-    private readonly Sequential _model;
+    private readonly nn.Module<Tensor, Tensor> _model;
     private readonly Lock _gate = new();
     private readonly Device _device;
 
-    private Predictor(Sequential model, ModelFileContents contents, Device device, string path)
+    private Predictor(nn.Module<Tensor, Tensor> model, ModelFileContents contents, Device device, string path)
     {
         _model = model;
         Contents = contents;

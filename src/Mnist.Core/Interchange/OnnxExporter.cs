@@ -93,8 +93,14 @@ public static class OnnxExporter
         }
     }
 
-    /// <summary>The ONNX model of <paramref name="network"/> (as <see cref="ModelBuilder.Build"/> makes it) with its manifest.</summary>
-    public static ModelProto Build(Sequential network, ModelManifest manifest, string? source = null)
+    /// <summary>
+    /// The ONNX model of <paramref name="network"/> (as <see cref="ModelFile.BuildNetwork"/> makes
+    /// it: one network, or an ensemble) with its manifest. An ensemble's members are written one
+    /// after the other on the same input, each with its own normalisation and its node names
+    /// prefixed by its sub-module's name (<c>member_0/…</c>), and ONNX's Mean averages their
+    /// probabilities into the output.
+    /// </summary>
+    public static ModelProto Build(nn.Module<Tensor, Tensor> network, ModelManifest manifest, string? source = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(manifest);
@@ -106,29 +112,23 @@ public static class OnnxExporter
         }
 
         var graph = new GraphBuilder();
-        var current = InputName;
-        if (!manifest.Normalization.IsIdentity)
-        {
-            var mean = graph.Scalar("normalization.mean", (float)manifest.Normalization.Mean);
-            var std = graph.Scalar("normalization.std", (float)manifest.Normalization.Std);
-            current = graph.Node("Sub", "normalization_sub", [current, mean]);
-            current = graph.Node("Div", "normalization_div", [current, std]);
-        }
-
         using (no_grad())
         {
-            var layers = network.named_children().ToList();
-            if (layers.Count == 0) throw new OnnxExportException($"{source ?? "model"}: the network has no layers");
-            for (var i = 0; i < layers.Count; i++)
+            switch (network)
             {
-                var (name, module) = layers[i];
-                var last = i == layers.Count - 1;
-                current = Layer(graph, name, module, current, last);
-            }
-            if (layers[^1].module is not LogSoftmax)
-            {
-                throw new OnnxExportException(
-                    $"layer '{layers[^1].name}' ({layers[^1].module.GetType().Name}) ends the network, but the export needs the log-softmax output layer (its Softmax is the '{OutputName}' output)");
+                case Sequential single:
+                    Network(graph, single, manifest.Normalization, "", OutputName, source);
+                    break;
+                case EnsembleNetwork ensemble:
+                    var outputs = ensemble.Members.Select((member, i) =>
+                    {
+                        var prefix = EnsembleNetwork.MemberName(i) + "/";
+                        return Network(graph, member, ensemble.Normalizations[i], prefix, prefix + OutputName, source);
+                    }).ToList();
+                    graph.Node("Mean", "ensemble_mean", outputs, output: OutputName);
+                    break;
+                default:
+                    throw new OnnxExportException($"{source ?? "model"}: a {network.GetType().Name} has no ONNX export; the exporter writes a network of {nameof(ModelBuilder)} or an ensemble of them");
             }
         }
 
@@ -154,6 +154,32 @@ public static class OnnxExporter
         return model;
     }
 
+    /// <summary>One network's nodes on the graph's input, its normalisation first; returns its output (<paramref name="output"/>, the probabilities).</summary>
+    private static string Network(GraphBuilder graph, Sequential network, Normalization normalization, string prefix, string output, string? source)
+    {
+        var current = InputName;
+        if (!normalization.IsIdentity)
+        {
+            var mean = graph.Scalar(prefix + "normalization.mean", (float)normalization.Mean);
+            var std = graph.Scalar(prefix + "normalization.std", (float)normalization.Std);
+            current = graph.Node("Sub", prefix + "normalization_sub", [current, mean]);
+            current = graph.Node("Div", prefix + "normalization_div", [current, std]);
+        }
+        var layers = network.named_children().ToList();
+        if (layers.Count == 0) throw new OnnxExportException($"{source ?? "model"}: the network has no layers");
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var (name, module) = layers[i];
+            current = Layer(graph, prefix + name, module, current, i == layers.Count - 1 ? output : null);
+        }
+        if (layers[^1].module is not LogSoftmax)
+        {
+            throw new OnnxExportException(
+                $"layer '{layers[^1].name}' ({layers[^1].module.GetType().Name}) ends the network, but the export needs the log-softmax output layer (its Softmax is the '{OutputName}' output)");
+        }
+        return current;
+    }
+
     /// <summary>Reads the metadata_props of an ONNX model as a dictionary.</summary>
     public static IReadOnlyDictionary<string, string> MetadataOf(ModelProto model)
     {
@@ -161,7 +187,7 @@ public static class OnnxExporter
         return model.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
     }
 
-    private static string Layer(GraphBuilder g, string name, nn.Module module, string x, bool last)
+    private static string Layer(GraphBuilder g, string name, nn.Module module, string x, string? output)
     {
         switch (module)
         {
@@ -213,11 +239,11 @@ public static class OnnxExporter
                 return g.Node("Mul", name, [times, half]);
             }
             case LogSoftmax logSoftmax:
-                if (!last) throw Unsupported(name, module, "is not the last layer; log-softmax is exported only as the output layer (as Softmax: the output is probabilities)");
+                if (output is null) throw Unsupported(name, module, "is not the last layer; log-softmax is exported only as the output layer (as Softmax: the output is probabilities)");
                 if (logSoftmax.dim is not (1 or -1)) throw Unsupported(name, module, $"normalises dimension {logSoftmax.dim}; only the class dimension (1) is exported");
                 return g.Node("Softmax", name.EndsWith(ModelBuilder.OutputActivationSuffix, StringComparison.Ordinal)
                     ? name[..^ModelBuilder.OutputActivationSuffix.Length] + "_softmax"
-                    : name + "_softmax", [x], output: OutputName, attributes: Int("axis", 1));
+                    : name + "_softmax", [x], output: output, attributes: Int("axis", 1));
             default:
                 throw Unsupported(name, module, null);
         }
@@ -280,6 +306,15 @@ public static class OnnxExporter
     private static string DocString(ModelManifest m)
     {
         var c = m.Hyperparameters;
+        if (m.Members is { Count: > 0 } members)
+        {
+            return FormattableString.Invariant(
+                $"{m.Dataset} classifier: an ensemble of {members.Count} networks (the mean of their probabilities), exported by {ProducerName} from its model file; each member normalises the input itself. ") +
+                FormattableString.Invariant(
+                $"Input '{InputName}': float [N, {c.InputChannels}, {c.InputSize}, {c.InputSize}], pixels in [0, 1], ink white on black, centred by the centre of mass as MNIST's digits are. ") +
+                FormattableString.Invariant(
+                $"Output '{OutputName}': float [N, {m.ClassNames.Count}], the mean of the members' softmax probabilities of the classes {string.Join(", ", m.ClassNames)} (metadata '{ClassNamesKey}').");
+        }
         var normalization = m.Normalization.IsIdentity
             ? "The model takes the pixels as they are (its normalisation is the identity)."
             : FormattableString.Invariant($"The graph normalises them itself: (x - {m.Normalization.Mean:R}) / {m.Normalization.Std:R}.");
@@ -297,11 +332,18 @@ public static class OnnxExporter
         yield return (ClassNamesKey, Json.Serialize(m.ClassNames, indented: false));
         yield return (NormalizationMeanKey, m.Normalization.Mean.ToString("R", CultureInfo.InvariantCulture));
         yield return (NormalizationStdKey, m.Normalization.Std.ToString("R", CultureInfo.InvariantCulture));
-        yield return ("normalization_in_graph", (!m.Normalization.IsIdentity).ToString().ToLowerInvariant());
+        var inGraph = m.Members is { Count: > 0 } members ? members.Any(x => !x.Normalization.IsIdentity) : !m.Normalization.IsIdentity;
+        yield return ("normalization_in_graph", inGraph.ToString().ToLowerInvariant());
         yield return ("input_range", "[0, 1]");
         yield return ("dataset", m.Dataset);
         yield return ("epoch", m.Epoch.ToString(CultureInfo.InvariantCulture));
         yield return ("hyperparameters", Json.Serialize(m.Hyperparameters, indented: false));
+        if (m.Members is { Count: > 0 } ensemble)
+        {
+            yield return ("ensemble_members", ensemble.Count.ToString(CultureInfo.InvariantCulture));
+            yield return ("ensemble_averaging", "mean of probabilities");
+            yield return ("members", Json.Serialize(ensemble, indented: false));
+        }
         if (m.Best is { } best) yield return ("best_" + best.Monitor, best.Value.ToString("R", CultureInfo.InvariantCulture));
         if (source is not null) yield return ("source_model", Path.GetFileName(source));
     }

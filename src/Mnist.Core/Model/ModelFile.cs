@@ -38,6 +38,18 @@ public sealed record ModelManifest
     public required IReadOnlyDictionary<string, string> DataChecksums { get; init; }
     public TrainingOptions? Training { get; init; }
 
+    /// <summary>
+    /// For an ensemble, its members (two or more) as their files described them; null for a
+    /// single network. An ensemble's <see cref="Hyperparameters"/> are its first member's, its
+    /// <see cref="Normalization"/> the identity (each member normalises for itself), its
+    /// <see cref="Epoch"/> 0 and <see cref="TotalParams"/> the sum of the members'.
+    /// </summary>
+    public IReadOnlyList<EnsembleMember>? Members { get; init; }
+
+    /// <summary>Whether the file holds an ensemble.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsEnsemble => Members is { Count: > 0 };
+
     /// <summary>The run this one continued (a tuning trial's end) and its epochs, the first of this run's history; null for a run trained from scratch.</summary>
     public ContinuedRun? ContinuedFrom { get; init; }
     public long TotalParams { get; init; }
@@ -146,11 +158,20 @@ public static class ModelFile
         }
     }
 
-    /// <summary>Rebuilds the network from the file alone, in eval mode.</summary>
-    public static (Sequential Model, ModelFileContents Contents) LoadModel(string path, Device? device = null)
+    /// <summary>The network a manifest describes, untrained: the network of its hyperparameters, or the ensemble of its members'.</summary>
+    public static nn.Module<Tensor, Tensor> BuildNetwork(ModelManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return manifest.Members is { Count: > 0 } members
+            ? new EnsembleNetwork(members.Select(m => (m.Hyperparameters, m.Normalization)).ToList())
+            : ModelBuilder.Build(manifest.Hyperparameters);
+    }
+
+    /// <summary>Rebuilds the network (or ensemble) from the file alone, in eval mode.</summary>
+    public static (nn.Module<Tensor, Tensor> Model, ModelFileContents Contents) LoadModel(string path, Device? device = null)
     {
         var contents = Read(path);
-        var model = ModelBuilder.Build(contents.Manifest.Hyperparameters);
+        var model = BuildNetwork(contents.Manifest);
         LoadWeights(model, contents.Weights, path);
         if (device is not null) model.to(device);
         model.eval();

@@ -103,6 +103,24 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Given_an_ensemble_of_two_trained_models_with_their_own_normalisations_When_exported_and_run_by_onnx_runtime_Then_the_probabilities_match_torchsharp_within_1e_4()
+    {
+        var a = TrainedModelFile("a.ckpt", ModelConfig.Seed, images: 600);
+        var b = TrainedModelFile("b.ckpt", ModelConfig.Seed with { Conv1Filters = 48 }, images: 300, standardize: false);
+        var ensemble = _dir.File("ensemble.ckpt");
+        ModelFile.Save(ensemble, Jobs.EnsembleRun.Combine([a, b]));
+        var onnxPath = _dir.File("ensemble.onnx");
+
+        var result = OnnxExporter.Export(ensemble, onnxPath);
+
+        var maxDiff = CompareWithTorch(ensemble, onnxPath, TestInputs(128));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.ToText()}\nmax |p_onnx - p_torch| over 128 test images x 10 classes: {maxDiff:E2}"));
+        Assert.True(maxDiff < Tolerance, $"max abs difference {maxDiff}");
+        Assert.Contains("Mean", result.Operators);
+        Assert.Equal("2", OnnxExporter.MetadataOf(ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnxPath)))["ensemble_members"]);
+    }
+
+    [Fact]
     public void Given_an_exported_seed_model_When_its_graph_is_read_Then_it_takes_pixels_and_answers_probabilities_with_standard_operators_and_says_so_in_its_metadata()
     {
         var model = TrainedModelFile("seed.ckpt", ModelConfig.Seed, images: 300);

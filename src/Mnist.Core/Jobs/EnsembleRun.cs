@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Mnist.Core.Data;
+using Mnist.Core.Evaluation;
+using Mnist.Core.Infrastructure;
+using Mnist.Core.Model;
+using Mnist.Core.Training;
+using TorchSharp;
+
+namespace Mnist.Core.Jobs;
+
+/// <summary>What <c>mnist ensemble</c> asks for: the members' run folders or model files, and where to write the ensemble.</summary>
+public sealed record EnsembleRequest
+{
+    public required string OutDir { get; init; }
+    public required IReadOnlyList<string> Models { get; init; }
+    public string? DataDir { get; init; }
+    public int? Threads { get; init; }
+    public string Device { get; init; } = "cpu";
+}
+
+/// <summary>The ensemble's model file, its members' own test accuracies (as their files hold them) and its test evaluation.</summary>
+public sealed record EnsembleOutcome(string ModelPath, IReadOnlyList<EnsembleMember> Members, EvaluationResult Test, TimeSpan Elapsed)
+{
+    public string ToText() => string.Join(Environment.NewLine,
+        Members.Select((m, i) => FormattableString.Invariant($"member {i}: {m.Source}: {(m.TestAccuracy is { } a ? $"{a * 100:0.00}%" : "no test evaluation")}"))
+            .Append(FormattableString.Invariant($"ensemble of {Members.Count}: test accuracy {Test.Accuracy * 100:0.00}%, loss {Test.Loss:0.0000} ({ModelPath})")));
+}
+
+/// <summary>
+/// <c>mnist ensemble</c>: several trained models as one model file (<see cref="EnsembleNetwork"/>:
+/// the mean of their probabilities), self-describing as a single model's file is (its members,
+/// their hyperparameters and normalisations, how it averages), evaluated on the test set and
+/// written to a run folder as a training run's exports are. Members must read the same dataset
+/// (class names, input size, data files).
+/// </summary>
+public static class EnsembleRun
+{
+    public static async Task<EnsembleOutcome> RunAsync(EnsembleRequest request, TextWriter? log = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        log ??= TextWriter.Null;
+        var clock = Stopwatch.StartNew();
+        var folder = new RunFolder(request.OutDir);
+        if (folder.HoldsRun) throw new InvalidOperationException($"{folder.Path} already holds a model ({RunFolder.ModelFileName} or {RunFolder.CheckpointFileName}); choose another folder.");
+        var device = Engine.Configure(request.Threads, request.Device);
+
+        var ensemble = Combine(request.Models);
+        var manifest = ensemble.Manifest;
+        var network = ModelFile.BuildNetwork(manifest);
+        using (network)
+        {
+            ModelFile.LoadWeights(network, ensemble.Weights, folder.ModelPath);
+            network.to(device);
+            network.eval();
+            var info = DatasetInfo.ByName(manifest.Dataset);
+            var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, includeTrain: false, ct: ct).ConfigureAwait(false);
+            var (test, mistakes) = Evaluator.EvaluateWithMistakes(network, dataset.Test, manifest.Normalization, manifest.ClassNames, device);
+            folder.Export(new ModelFileContents { Manifest = manifest, Weights = ensemble.Weights, Evaluation = test }, mistakes);
+            return new EnsembleOutcome(folder.ModelPath, manifest.Members!, test, clock.Elapsed);
+        }
+    }
+
+    /// <summary>
+    /// The ensemble of the model files (or run folders) <paramref name="models"/>, as a model file's
+    /// contents (manifest and weights, no evaluation): each member's weights under its sub-module.
+    /// </summary>
+    public static ModelFileContents Combine(IReadOnlyList<string> models)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        SettingException.Check(models.Count >= 2, "models", models.Count, "an ensemble needs at least 2 models");
+        var sources = models.Select(RunFolder.ModelPathOf).ToList();
+        var files = sources.Select(ModelFile.Read).ToList();
+        var first = files[0].Manifest;
+        for (var i = 0; i < files.Count; i++) CheckMember(sources[i], files[i].Manifest, sources[0], first);
+        var members = files.Select((f, i) => new EnsembleMember(
+            sources[i], f.Manifest.Hyperparameters, f.Manifest.Normalization, f.Manifest.Epoch, f.Manifest.Best, f.Manifest.Training, f.Manifest.TotalParams, f.Evaluation?.Accuracy)).ToList();
+        using var network = new EnsembleNetwork(members.Select(m => (m.Hyperparameters, m.Normalization)).ToList());
+        for (var i = 0; i < files.Count; i++) ModelFile.LoadWeights(network.Members[i], files[i].Weights, sources[i]);
+        return new ModelFileContents
+        {
+            Manifest = new ModelManifest
+            {
+                Dataset = first.Dataset,
+                ClassNames = first.ClassNames,
+                Hyperparameters = first.Hyperparameters,
+                Normalization = Normalization.UnitRange,
+                DataChecksums = first.DataChecksums,
+                TotalParams = members.Sum(m => m.TotalParams),
+                Members = members,
+            },
+            Weights = ModelFile.SerializeWeights(network),
+        };
+    }
+    private static void CheckMember(string path, ModelManifest m, string firstPath, ModelManifest first)
+    {
+        if (m.IsEnsemble) throw new InvalidDataException($"{path}: is an ensemble itself; list its members' runs instead");
+        if (m.Dataset != first.Dataset) throw new InvalidDataException($"{path}: reads {m.Dataset}, but {firstPath} reads {first.Dataset}; an ensemble's members read one dataset");
+        if (!m.ClassNames.SequenceEqual(first.ClassNames)) throw new InvalidDataException($"{path}: its class names differ from those of {firstPath}");
+        if (m.Hyperparameters.InputSize != first.Hyperparameters.InputSize || m.Hyperparameters.InputChannels != first.Hyperparameters.InputChannels)
+        {
+            throw new InvalidDataException($"{path}: takes {m.Hyperparameters.InputChannels}×{m.Hyperparameters.InputSize}² inputs, but {firstPath} takes {first.Hyperparameters.InputChannels}×{first.Hyperparameters.InputSize}²");
+        }
+        foreach (var (file, md5) in first.DataChecksums)
+        {
+            if (m.DataChecksums.TryGetValue(file, out var other) && other != md5)
+            {
+                throw new InvalidDataException($"{path}: was trained on {file} with MD5 {other}, but {firstPath} on one with MD5 {md5}; an ensemble's members read the same data");
+            }
+        }
+    }
+}
