@@ -21,7 +21,7 @@ public sealed record ReportRequest
     /// <summary>The data, needed only to find the mistakes of a run that predates mistakes.json.</summary>
     public string? DataDir { get; init; }
     public int? Threads { get; init; }
-    public string Device { get; init; } = "cpu";
+    public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 
     /// <summary>A study held elsewhere (a PostgreSQL URL, or a sqlite:/// file) to include as well: its name is <see cref="Study"/>.</summary>
     public string? Storage { get; init; }
@@ -276,7 +276,7 @@ public static class RunReport
         html.Append("</tr>");
         foreach (var t in report.Trials)
         {
-            html.Append(Inv, $"<tr{(t.Id == report.Best?.Id ? " class=\"best\"" : "")}><td>{t.Id}</td><td>{E(t.Status.ToString().ToLowerInvariant())}</td>");
+            html.Append(Inv, $"<tr{(t.Id == report.Best?.Id ? " class=\"best\"" : "")}><td>{t.Id}</td><td>{E(Choice.Name(t.Status))}</td>");
             html.Append(Inv, $"<td>{(t.Score is { } s ? s.ToString("0.0000", Inv) : "–")}</td><td>{t.BestEpoch?.ToString(Inv) ?? "–"}</td><td>{(t.Seconds is { } sec ? sec.ToString("0", Inv) : "–")}</td>");
             foreach (var p in definition.Space) html.Append(Inv, $"<td>{E(t.Hyperparameters.TryGetValue(p.Name, out var v) ? p.Format(v) : "–")}</td>");
             html.Append("</tr>");
