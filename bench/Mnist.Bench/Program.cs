@@ -60,7 +60,7 @@ namespace Mnist.Bench
 
         internal static int RunSpeed(TextWriter output, string? dataDir, string? json, string? markdown, bool quick, bool http, int? threads, int seed, IEnumerable<string> commandLine)
         {
-            Engine.Configure(threads, "cpu");
+            Engine.Configure(threads, DeviceKind.Cpu);
             var directory = Path.GetFullPath(DataLocator.Resolve(dataDir, DatasetInfo.Mnist));
             var data = Dataset.Load(directory, DatasetInfo.Mnist);
             var budget = quick ? SpeedBudget.Quick : SpeedBudget.Full;
@@ -87,7 +87,7 @@ namespace Mnist.Bench
             var command = new Command("engines", "TorchSharp against ONNX Runtime on one model file: parity on the test set, latency and batch throughput.") { model, dataDir, threads, images, runs, batchRuns, markdown };
             command.SetAction(parse =>
             {
-                Engine.Configure(parse.GetValue(threads), "cpu");
+                Engine.Configure(parse.GetValue(threads), DeviceKind.Cpu);
                 var data = Dataset.Load(DataLocator.Resolve(parse.GetValue(dataDir), DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: false);
                 var (torch, onnx) = EngineComparison.Load(parse.GetRequiredValue(model));
                 using var _ = torch;
@@ -114,7 +114,7 @@ namespace Mnist.Bench
             command.Hidden = true;
             command.SetAction(parse =>
             {
-                Engine.Configure(parse.GetValue(threads), "cpu");
+                Engine.Configure(parse.GetValue(threads), DeviceKind.Cpu);
                 var data = Dataset.Load(DataLocator.Resolve(parse.GetValue(dataDir), DatasetInfo.Mnist), DatasetInfo.Mnist);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PLAIN {SpeedBenchmark.PlainLoop(data, parse.GetValue(images), parse.GetValue(seed))}"));
                 return 0;

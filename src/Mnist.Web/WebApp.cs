@@ -85,7 +85,7 @@ public static class WebApp
             app.MapPost("/api/predict", PredictEndpoint.Handle);
             app.MapGet("/api/model", (ModelCard c) => Results.Json(c, Core.Infrastructure.Json.Compact));
             app.MapGet(PlotsEndpoint.Route, PlotsEndpoint.Handle);
-            app.MapGet("/healthz", (IInferenceEngine e) => Results.Json(new Health("ok", e.Manifest.Dataset, e.Manifest.Epoch, e.EngineName), Core.Infrastructure.Json.Compact));
+            app.MapGet("/healthz", (IInferenceEngine e) => Results.Json(new Health("ok", e.Manifest.Dataset, e.Manifest.Epoch, e.Kind), Core.Infrastructure.Json.Compact));
             app.Lifetime.ApplicationStopped.Register(() =>
             {
                 app.Services.GetRequiredService<InferenceQueue>().Dispose();
@@ -100,6 +100,7 @@ public static class WebApp
         }
     }
 
-    private sealed record Health(string Status, string Dataset, int Epoch, string Engine);
+    /// <summary>What <c>/healthz</c> answers; the engine is written as its name (<see cref="Core.Infrastructure.Choice"/>), torch or onnx.</summary>
+    private sealed record Health(string Status, string Dataset, int Epoch, InferenceEngineKind Engine);
 }
 

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Mnist.Core.Infrastructure;
+using Mnist.Core.Tuning;
 
 namespace Mnist.Cli.Commands;
 
@@ -24,17 +26,10 @@ internal static class CommonOptions
 
     private const string PrunerHelp = "asha (successive halving, Optuna's semantics: rungs after 1/9, 1/3, 1, 3, 9 epochs' worth of images, a trial goes on only in the top third of its rung) or none.";
 
-    public static Option<string> Pruner(string defaultValue) => new Option<string>("--pruner")
-    {
-        Description = PrunerHelp,
-        DefaultValueFactory = _ => defaultValue,
-    }.AcceptOnlyFromAmong(Core.Tuning.Pruners.Asha, Core.Tuning.Pruners.None);
+    public static ChoiceOption<PrunerKind> Pruner(PrunerKind defaultValue) => new("--pruner", PrunerHelp, defaultValue);
 
     /// <summary>The pruner, or null for the preset's own.</summary>
-    public static Option<string?> PrunerOrPreset() => new Option<string?>("--pruner")
-    {
-        Description = PrunerHelp + " Default: the preset's (asha for seed, none for quick).",
-    }.AcceptOnlyFromAmong(Core.Tuning.Pruners.Asha, Core.Tuning.Pruners.None);
+    public static ChoiceOption<PrunerKind> PrunerOrPreset() => new("--pruner", PrunerHelp + " Default: the preset's (asha for seed, none for quick).");
 
     public static Option<string?> Storage() => new("--storage")
     {
@@ -63,11 +58,8 @@ internal static class CommonOptions
         Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1"); } },
     };
 
-    public static Option<string> Device() => new Option<string>("--device")
-    {
-        Description = "cpu, cuda or auto (cuda needs the CUDA libtorch package; see Directory.Packages.props).",
-        DefaultValueFactory = _ => "cpu",
-    }.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+    public static ChoiceOption<DeviceKind> Device() =>
+        new("--device", "cpu, cuda or auto (cuda needs the CUDA libtorch package; see Directory.Packages.props).", DeviceKind.Cpu);
 
     public static Option<string?> TensorBoard() => new("--tensorboard")
     {

@@ -23,7 +23,7 @@ internal static class EnsembleCommand
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
     private static readonly Option<bool> AsJson = CommonOptions.Json();
     private static readonly Option<int?> Threads = CommonOptions.Threads();
-    private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
 
     public static Command Create(CliContext context)
     {
@@ -40,7 +40,7 @@ internal static class EnsembleCommand
                 Models = parse.GetRequiredValue(Models),
                 DataDir = parse.GetValue(DataDir),
                 Threads = parse.GetValue(Threads),
-                Device = parse.GetValue(Device)!,
+                Device = Device.Read(parse),
             }, parse.GetValue(AsJson) ? TextWriter.Null : context.Error, linked.Token).ConfigureAwait(false);
             context.Output.WriteLine(parse.GetValue(AsJson) ? Json.Serialize(outcome) : outcome.ToText());
             return CliApp.Ok;

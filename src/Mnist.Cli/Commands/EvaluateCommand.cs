@@ -11,7 +11,7 @@ internal static class EvaluateCommand
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
     private static readonly Option<bool> AsJson = CommonOptions.Json();
     private static readonly Option<int?> Threads = CommonOptions.Threads();
-    private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
 
     public static Command Create(CliContext context)
     {
@@ -20,7 +20,7 @@ internal static class EvaluateCommand
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, context.Cancellation);
             var result = await EvaluationRun.RunAsync(
-                parse.GetRequiredValue(Model), parse.GetValue(DataDir), parse.GetValue(Threads), parse.GetValue(Device)!,
+                parse.GetRequiredValue(Model), parse.GetValue(DataDir), parse.GetValue(Threads), Device.Read(parse),
                 parse.GetValue(AsJson) ? TextWriter.Null : context.Error, linked.Token).ConfigureAwait(false);
             context.Output.WriteLine(parse.GetValue(AsJson) ? Json.Serialize(result) : result.ToText());
             return CliApp.Ok;

@@ -6,14 +6,10 @@ namespace Mnist.Cli.Commands;
 /// <summary><c>mnist export</c>: a model file's network as an ONNX graph of standard operators.</summary>
 internal static class ExportCommand
 {
-    public const string Onnx = "onnx";
-
     private static readonly Option<string> Model = CommonOptions.Model();
-    private static readonly Option<string> Format = new Option<string>("--format")
-    {
-        Description = "The interchange format (onnx: opset 17, input 'input' [N,1,28,28] pixels in [0,1], output 'probabilities' [N,10]).",
-        DefaultValueFactory = _ => Onnx,
-    }.AcceptOnlyFromAmong(Onnx);
+    private static readonly ChoiceOption<ExportFormat> Format = new("--format",
+        "The interchange format (onnx: opset 17, input 'input' [N,1,28,28] pixels in [0,1], output 'probabilities' [N,10]).",
+        ExportFormat.Onnx);
     private static readonly Option<string> Out = new("--out")
     {
         Description = "The file to write (e.g. model.onnx); written atomically, replacing any file there.",

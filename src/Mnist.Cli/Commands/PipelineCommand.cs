@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Jobs;
 using Mnist.Core.Model;
 using Mnist.Core.Tuning;
@@ -14,23 +15,19 @@ internal static class PipelineCommand
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
     private static readonly Option<string> DatasetName = CommonOptions.Dataset();
     private static readonly Option<string> Out = new("--out") { Description = "Folder for the study, the final model and the summary.", Required = true };
-    private static readonly Option<string> Preset = new Option<string>("--preset")
-    {
-        Description = "quick (a short try: 10 trials of up to 3 epochs on 10% of the data, final up to 5 epochs) or seed (30 trials of up to 10 epochs on all the data pruned by ASHA, the seed's model first; final up to 100 epochs, continuing the best trial).",
-        DefaultValueFactory = _ => Defaults.Preset.Name,
-    }.AcceptOnlyFromAmong("quick", "seed");
-    private static readonly Option<string> Oracle = new Option<string>("--oracle")
-    {
-        Description = "bayes, random, or hyperband (its brackets set the trials; the preset's trial epochs are its max epochs).",
-        DefaultValueFactory = _ => Defaults.Oracle,
-    }.AcceptOnlyFromAmong("bayes", "random", TuneRun.Hyperband);
+    private static readonly ChoiceOption<PipelinePresetKind> Preset = new("--preset",
+        "quick (a short try: 10 trials of up to 3 epochs on 10% of the data, final up to 5 epochs) or seed (30 trials of up to 10 epochs on all the data pruned by ASHA, the seed's model first; final up to 100 epochs, continuing the best trial).",
+        Choice.Parse<PipelinePresetKind>("preset", Defaults.Preset.Name));
+    private static readonly ChoiceOption<OracleKind> Oracle = new("--oracle",
+        "bayes, random, or hyperband (its brackets set the trials; the preset's trial epochs are its max epochs).",
+        Defaults.Oracle);
     private static readonly Option<int> Factor = new("--factor") { Description = "Hyperband's reduction factor.", DefaultValueFactory = _ => Defaults.Factor };
     private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations")
     {
         Description = "How many times Hyperband runs its whole set of brackets.",
         DefaultValueFactory = _ => Defaults.HyperbandIterations,
     };
-    private static readonly Option<string?> Pruner = CommonOptions.PrunerOrPreset();
+    private static readonly ChoiceOption<PrunerKind> Pruner = CommonOptions.PrunerOrPreset();
     private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
     private static readonly Option<string?> Storage = CommonOptions.Storage();
     private static readonly Option<string> Study = new("--study") { Description = "The search's study name (on a shared --storage, one per pipeline).", DefaultValueFactory = _ => Defaults.Study };
@@ -38,7 +35,7 @@ internal static class PipelineCommand
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick experiments)." };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => Defaults.Seed };
     private static readonly Option<int?> Threads = CommonOptions.Threads();
-    private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
 
     public static Command Create(CliContext context)
@@ -65,11 +62,11 @@ internal static class PipelineCommand
         OutDir = parse.GetRequiredValue(Out),
         DataDir = parse.GetValue(DataDir),
         Dataset = parse.GetValue(DatasetName)!,
-        Preset = PipelinePreset.ByName(parse.GetValue(Preset)!),
-        Oracle = parse.GetValue(Oracle)!,
+        Preset = PipelinePreset.Of(Preset.Read(parse)),
+        Oracle = Oracle.Read(parse),
         Factor = parse.GetValue(Factor),
         HyperbandIterations = parse.GetValue(HyperbandIterations),
-        Pruner = parse.GetValue(Pruner),
+        Pruner = Pruner.ReadOrNull(parse),
         Enqueue = CommonOptions.ReadEnqueued(parse.GetValue(Enqueue)),
         Storage = parse.GetValue(Storage),
         Study = parse.GetValue(Study)!,
@@ -77,7 +74,7 @@ internal static class PipelineCommand
         TrainLimit = parse.GetValue(TrainLimit),
         Seed = parse.GetValue(Seed),
         Threads = parse.GetValue(Threads),
-        Device = parse.GetValue(Device)!,
+        Device = Device.Read(parse),
         TensorBoardDir = parse.GetValue(TensorBoard),
     };
 }

@@ -19,7 +19,7 @@ internal static class PredictCommand
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             var json = parse.GetValue(AsJson);
-            Core.Infrastructure.Engine.Configure(1, "cpu"); // one image at a time: fastest on one libtorch thread (the process's setting, made here at the entry point)
+            Engine.Configure(1, DeviceKind.Cpu); // one image at a time: fastest on one libtorch thread (the process's setting, made here at the entry point)
             using var predictor = Predictor.Load(parse.GetRequiredValue(Model));
             var failures = 0;
             foreach (var r in FilePredictions.Run(predictor, parse.GetRequiredValue(Files)))

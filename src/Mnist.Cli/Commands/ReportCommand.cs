@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Reporting;
 
 namespace Mnist.Cli.Commands;
@@ -13,7 +14,7 @@ internal static class ReportCommand
     };
     private static readonly Option<string?> DataDir = CommonOptions.DataDir();
     private static readonly Option<int?> Threads = CommonOptions.Threads();
-    private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
     private static readonly Option<string?> Storage = CommonOptions.Storage();
     private static readonly Option<string?> Study = new("--study") { Description = "With --storage: the study to include (its pictures are drawn into the --run folder)." };
 
@@ -43,7 +44,7 @@ internal static class ReportCommand
         Dir = parse.GetRequiredValue(Run),
         DataDir = parse.GetValue(DataDir),
         Threads = parse.GetValue(Threads),
-        Device = parse.GetValue(Device)!,
+        Device = Device.Read(parse),
         Storage = parse.GetValue(Storage),
         Study = parse.GetValue(Study),
     };

@@ -32,11 +32,9 @@ internal static class ServeCommand
         Description = "Threads for the forward passes, libtorch's or ONNX Runtime's (the other cores serve requests).",
         DefaultValueFactory = _ => 1,
     };
-    private static readonly Option<string> EngineOption = new Option<string>("--engine")
-    {
-        Description = "What runs the forward passes: torch (TorchSharp) or onnx (ONNX Runtime, on the model exported to ONNX at start).",
-        DefaultValueFactory = _ => InferenceEngines.TorchName,
-    }.AcceptOnlyFromAmong(InferenceEngines.TorchName, InferenceEngines.OnnxName);
+    private static readonly ChoiceOption<InferenceEngineKind> EngineOption = new("--engine",
+        "What runs the forward passes: torch (TorchSharp) or onnx (ONNX Runtime, on the model exported to ONNX at start).",
+        InferenceEngineKind.Torch);
 
     public static Command Create(CliContext context)
     {
@@ -44,7 +42,7 @@ internal static class ServeCommand
         command.SetAction(parse => CliApp.Guard(context, async () =>
         {
             var options = ToOptions(parse);
-            Core.Infrastructure.Engine.Configure(options.InferenceThreads, "cpu"); // libtorch's threads are the process's: set here, at the entry point
+            Core.Infrastructure.Engine.Configure(options.InferenceThreads, Core.Infrastructure.DeviceKind.Cpu); // libtorch's threads are the process's: set here, at the entry point
             await using var app = WebApp.Build(options);
             await app.StartAsync(context.Cancellation).ConfigureAwait(false);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
@@ -73,7 +71,7 @@ internal static class ServeCommand
             MaxBodyBytes = parse.GetValue(MaxBodyBytes),
             ImageLimits = new ImageLimits(side, Math.Min(ImageLimits.Default.MaxPixels, (long)side * side)),
             InferenceThreads = parse.GetValue(Threads),
-            Engine = InferenceEngines.Parse(parse.GetRequiredValue(EngineOption)),
+            Engine = EngineOption.Read(parse),
         };
     }
 }

@@ -33,7 +33,7 @@ internal static class TrainCommand
     private static readonly Option<string?> Hyperparameters = new("--hyperparameters") { Description = "JSON file of hyperparameters (default: the seed's final model)." };
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint." };
     private static readonly Option<int?> Threads = CommonOptions.Threads();
-    private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
 
     public static Command Create(CliContext context)
@@ -96,7 +96,7 @@ internal static class TrainCommand
             Resume = parse.GetValue(Resume),
             ResumeEpochs = epochs,
             Threads = parse.GetValue(Threads),
-            Device = parse.GetValue(Device)!,
+            Device = Device.Read(parse),
             TensorBoardDir = parse.GetValue(TensorBoard),
         };
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Jobs;
 using Mnist.Core.Model;
 using Mnist.Core.Training;
@@ -19,18 +20,16 @@ internal static class TuneCommand
     private static readonly Option<string?> Storage = CommonOptions.Storage();
     private static readonly Option<string> Study = new("--study") { Description = "Study name; run the same command again (or in parallel) to resume or share it.", DefaultValueFactory = _ => Defaults.Study };
     private static readonly Option<int> Trials = new("--trials") { Description = "Trial budget of the study.", DefaultValueFactory = _ => Defaults.Trials };
-    private static readonly Option<string> Oracle = new Option<string>("--oracle")
-    {
-        Description = "bayes (Gaussian process), random, or hyperband (KerasTuner's: brackets of successive halving up to --max-epochs; promoted trials continue from their saved weights; --trials then caps the configurations only if given).",
-        DefaultValueFactory = _ => Defaults.Oracle,
-    }.AcceptOnlyFromAmong("bayes", "random", TuneRun.Hyperband);
+    private static readonly ChoiceOption<OracleKind> Oracle = new("--oracle",
+        "bayes (Gaussian process), random, or hyperband (KerasTuner's: brackets of successive halving up to --max-epochs; promoted trials continue from their saved weights; --trials then caps the configurations only if given).",
+        Defaults.Oracle);
     private static readonly Option<int> Factor = new("--factor") { Description = "Hyperband's reduction factor.", DefaultValueFactory = _ => Defaults.Factor };
     private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations") { Description = "How many times Hyperband runs its whole set of brackets.", DefaultValueFactory = _ => Defaults.HyperbandIterations };
     private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
     private static readonly Option<int> Initial = new("--initial") { Description = "Random trials before the Gaussian process guides the search.", DefaultValueFactory = _ => Defaults.InitialPoints };
-    private static readonly Option<string> Acquisition = new Option<string>("--acquisition") { Description = "ucb (beta 2.6, as KerasTuner) or ei (expected improvement).", DefaultValueFactory = _ => "ucb" }.AcceptOnlyFromAmong("ucb", "ei");
-    private static readonly Option<string> Objective = new Option<string>("--objective") { Description = "val_accuracy (maximised) or val_loss (minimised), of each trial's best epoch.", DefaultValueFactory = _ => "val_accuracy" }.AcceptOnlyFromAmong("val_accuracy", "val_loss");
-    private static readonly Option<string> Pruner = CommonOptions.Pruner(Pruners.None);
+    private static readonly ChoiceOption<AcquisitionKind> Acquisition = new("--acquisition", "ucb (beta 2.6, as KerasTuner) or ei (expected improvement).", Defaults.Acquisition);
+    private static readonly ChoiceOption<TuningObjective> Objective = new("--objective", "val_accuracy (maximised) or val_loss (minimised), of each trial's best epoch.", Defaults.Objective);
+    private static readonly ChoiceOption<PrunerKind> Pruner = CommonOptions.Pruner(Defaults.Pruner);
     private static readonly Option<double> StaleAfter = new("--stale-after")
     {
         Description = "Seconds without a heartbeat after which a running trial is taken to be dead and run again by another worker (a worker on the same machine whose process is gone is noticed at once).",
@@ -40,7 +39,7 @@ internal static class TuneCommand
     private static readonly Option<double> DataFraction = new("--data-fraction") { Description = "Stratified share of the training images each trial trains on.", DefaultValueFactory = _ => Defaults.TrialOptions.DataFraction };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => Defaults.TrialOptions.Seed };
     private static readonly Option<int?> Threads = CommonOptions.Threads();
-    private static readonly Option<string> Device = CommonOptions.Device();
+    private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
 
     public static Command Create(CliContext context)
@@ -71,19 +70,19 @@ internal static class TuneCommand
         Study = parse.GetValue(Study)!,
         DataDir = parse.GetValue(DataDir),
         Trials = parse.GetValue(Trials),
-        Oracle = parse.GetValue(Oracle)!,
+        Oracle = Oracle.Read(parse),
         Enqueue = CommonOptions.ReadEnqueued(parse.GetValue(Enqueue)),
         InitialPoints = parse.GetValue(Initial),
-        Acquisition = parse.GetValue(Acquisition) == "ei" ? AcquisitionKind.Ei : AcquisitionKind.Ucb,
-        Objective = parse.GetValue(Objective) == "val_loss" ? TuningObjective.ValLoss : TuningObjective.ValAccuracy,
-        Pruner = parse.GetValue(Pruner)!,
+        Acquisition = Acquisition.Read(parse),
+        Objective = Objective.Read(parse),
+        Pruner = Pruner.Read(parse),
         Factor = parse.GetValue(Factor),
         HyperbandIterations = parse.GetValue(HyperbandIterations),
         HyperbandMaxConfigurations = parse.GetResult(Trials) is { Implicit: false } ? parse.GetValue(Trials) : null,
         StaleAfter = TimeSpan.FromSeconds(parse.GetValue(StaleAfter)),
         TrialOptions = new TrainingOptions { Dataset = parse.GetValue(DatasetName)!, Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed) },
         Threads = parse.GetValue(Threads),
-        Device = parse.GetValue(Device)!,
+        Device = Device.Read(parse),
         TensorBoardDir = parse.GetValue(TensorBoard),
     };
 }

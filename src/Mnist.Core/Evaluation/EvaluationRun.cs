@@ -8,7 +8,7 @@ namespace Mnist.Core.Evaluation;
 /// <summary><c>mnist evaluate</c>: rebuilds the model from its file and measures it on the test set.</summary>
 public static class EvaluationRun
 {
-    public static async Task<EvaluationResult> RunAsync(string model, string? dataDir, int? threads = null, string device = "cpu", TextWriter? log = null, CancellationToken ct = default)
+    public static async Task<EvaluationResult> RunAsync(string model, string? dataDir, int? threads = null, DeviceKind device = DeviceKind.Cpu, TextWriter? log = null, CancellationToken ct = default)
     {
         var dev = Engine.Configure(threads, device);
         var path = RunFolder.ModelPathOf(model);

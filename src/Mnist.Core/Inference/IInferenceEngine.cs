@@ -1,8 +1,9 @@
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Model;
 
 namespace Mnist.Core.Inference;
 
-/// <summary>Which runtime runs the forward passes.</summary>
+/// <summary>Which runtime runs the forward passes, by its name (<see cref="Choice"/>): <c>torch</c> or <c>onnx</c>.</summary>
 public enum InferenceEngineKind
 {
     /// <summary>TorchSharp (libtorch): the network rebuilt from the model file (<see cref="Predictor"/>).</summary>
@@ -19,8 +20,11 @@ public enum InferenceEngineKind
 /// </summary>
 public interface IInferenceEngine : IDisposable
 {
-    /// <summary>"torch" or "onnx".</summary>
-    string EngineName { get; }
+    /// <summary>Which runtime this is (its name, <see cref="Choice.Name"/>, is what <c>/healthz</c> says).</summary>
+    InferenceEngineKind Kind { get; }
+
+    /// <summary>How many fixed variants of each input a prediction averages over besides the input itself (<see cref="TestTimeAugmentation"/>); 0 for none.</summary>
+    int TestTimeVariants => 0;
 
     /// <summary>The model file the engine was loaded from.</summary>
     string Path { get; }
@@ -35,26 +39,16 @@ public interface IInferenceEngine : IDisposable
 /// <summary>Loads either engine by kind, and the parts both share.</summary>
 public static class InferenceEngines
 {
-    public const string TorchName = "torch";
-    public const string OnnxName = "onnx";
-
-    public static InferenceEngineKind Parse(string name) => name.ToLowerInvariant() switch
-    {
-        TorchName => InferenceEngineKind.Torch,
-        OnnxName => InferenceEngineKind.Onnx,
-        _ => throw new Infrastructure.SettingException("engine", name, $"expected {TorchName} or {OnnxName}"),
-    };
-
     /// <summary>
     /// The model file (or run folder) ready on <paramref name="kind"/>. For ONNX Runtime the
     /// network is exported in memory at load; <paramref name="onnxThreads"/> is its intra-op
-    /// thread count (libtorch's is process-wide: <see cref="Infrastructure.Engine.Configure"/>).
+    /// thread count (libtorch's is process-wide: <see cref="Engine.Configure"/>).
     /// </summary>
     public static IInferenceEngine Load(InferenceEngineKind kind, string modelOrRunDir, int onnxThreads = 1) => kind switch
     {
         InferenceEngineKind.Torch => Predictor.Load(modelOrRunDir),
         InferenceEngineKind.Onnx => OnnxRuntimeEngine.Load(modelOrRunDir, onnxThreads),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "torch or onnx"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, Choice.Expected<InferenceEngineKind>()),
     };
 
     /// <summary>The inputs as one row-major batch [N, InputSize²], each checked for its length.</summary>

@@ -48,7 +48,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         }
     }
 
-    public string EngineName => InferenceEngines.OnnxName;
+    public InferenceEngineKind Kind => InferenceEngineKind.Onnx;
     public string Path { get; }
     public ModelFileContents Contents { get; }
     public ModelManifest Manifest => Contents.Manifest;

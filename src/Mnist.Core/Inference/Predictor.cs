@@ -49,8 +49,7 @@ public sealed class Predictor : IInferenceEngine
         Path = path;
     }
 
-
-    public string EngineName => InferenceEngines.TorchName;
+    public InferenceEngineKind Kind => InferenceEngineKind.Torch;
 
     /// <summary>The model file this predictor was loaded from.</summary>
     public string Path { get; }

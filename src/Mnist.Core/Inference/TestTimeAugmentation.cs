@@ -109,7 +109,7 @@ public static class TestTimeAugmentation
 
     private sealed class AugmentedEngine(IInferenceEngine inner, int variants) : IInferenceEngine
     {
-        public string EngineName => inner.EngineName;
+        public InferenceEngineKind Kind => inner.Kind;
         public string Path => inner.Path;
         public ModelFileContents Contents => inner.Contents;
         public ModelManifest Manifest => inner.Manifest;

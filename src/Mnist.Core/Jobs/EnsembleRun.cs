@@ -15,7 +15,7 @@ public sealed record EnsembleRequest
     public required IReadOnlyList<string> Models { get; init; }
     public string? DataDir { get; init; }
     public int? Threads { get; init; }
-    public string Device { get; init; } = "cpu";
+    public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 }
 
 /// <summary>The ensemble's model file, its members' own test accuracies (as their files hold them) and its test evaluation.</summary>

@@ -10,8 +10,18 @@ using Mnist.Core.Tuning;
 
 namespace Mnist.Core.Jobs;
 
+/// <summary>The pipeline's budgets by their names (<see cref="Choice"/>): <c>seed</c> or <c>quick</c> (<see cref="PipelinePreset.Of"/>).</summary>
+public enum PipelinePresetKind
+{
+    /// <summary><see cref="PipelinePreset.Seed"/>.</summary>
+    Seed,
+
+    /// <summary><see cref="PipelinePreset.Quick"/>.</summary>
+    Quick,
+}
+
 /// <summary>A budget for the whole job: the search and the final training.</summary>
-public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, int TrialEpochs, double DataFraction, int FinalEpochs, string Pruner = Pruners.None)
+public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, int TrialEpochs, double DataFraction, int FinalEpochs, PrunerKind Pruner = PrunerKind.None)
 {
     /// <summary>
     /// Whether the search tries the space's defaults (the seed's own model) first, as Optuna's
@@ -24,20 +34,21 @@ public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, 
     /// The seed's budget: 30 trials (each up to 10 epochs on all the training data, pruned by
     /// ASHA; the seed's model first), final training up to 100 epochs.
     /// </summary>
-    public static PipelinePreset Seed { get; } = new("seed", 30, 5, 10, 1.0, 100, Pruners.Asha) { EnqueueDefaults = true };
+    public static PipelinePreset Seed { get; } = new(Choice.Name(PipelinePresetKind.Seed), 30, 5, 10, 1.0, 100, PrunerKind.Asha) { EnqueueDefaults = true };
 
     /// <summary>
     /// A short try (its time on a 2-core machine is in docs/search.md): 10 trials of up to 3 epochs on 10% of the data, final
     /// training up to 5 epochs (the search tends to pick larger networks, whose epochs cost several
     /// times the seed model's; docs/search.md).
     /// </summary>
-    public static PipelinePreset Quick { get; } = new("quick", 10, 4, 3, 0.1, 5);
+    public static PipelinePreset Quick { get; } = new(Choice.Name(PipelinePresetKind.Quick), 10, 4, 3, 0.1, 5);
 
-    public static PipelinePreset ByName(string name) => name.ToLowerInvariant() switch
+    /// <summary>The preset <paramref name="kind"/> stands for.</summary>
+    public static PipelinePreset Of(PipelinePresetKind kind) => kind switch
     {
-        "seed" => Seed,
-        "quick" => Quick,
-        _ => throw new SettingException("preset", name, "expected seed or quick"),
+        PipelinePresetKind.Seed => Seed,
+        PipelinePresetKind.Quick => Quick,
+        _ => throw new SettingException("preset", kind, Choice.Expected<PipelinePresetKind>()),
     };
 }
 
@@ -50,7 +61,7 @@ public sealed record PipelineRequest
     public string Dataset { get; init; } = "mnist";
     public PipelinePreset Preset { get; init; } = PipelinePreset.Quick;
     /// <summary>bayes, random or hyperband (<see cref="TuneRun.CreateOracle"/>); with hyperband its schedule sets the trials, the preset's trial epochs are its max_epochs and the pruner is none.</summary>
-    public string Oracle { get; init; } = "bayes";
+    public OracleKind Oracle { get; init; } = OracleKind.Bayes;
 
     /// <summary>Hyperband's reduction factor (oracle hyperband).</summary>
     public int Factor { get; init; } = 3;
@@ -68,10 +79,10 @@ public sealed record PipelineRequest
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Enqueue { get; init; } = [];
 
     /// <summary>The search's pruner; null for the preset's own.</summary>
-    public string? Pruner { get; init; }
+    public PrunerKind? Pruner { get; init; }
     public int Seed { get; init; } = 42;
     public int? Threads { get; init; }
-    public string Device { get; init; } = "cpu";
+    public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 
     /// <summary>Use only the first N training images, in the search and the final training (quick runs).</summary>
     public int? TrainLimit { get; init; }
@@ -129,11 +140,11 @@ public static class PipelineRun
         var preset = request.Preset;
         var outDir = Path.GetFullPath(request.OutDir);
 
-        var hyperband = TuneRun.IsHyperband(request.Oracle);
-        var pruner = request.Pruner ?? (hyperband ? Pruners.None : preset.Pruner); // Hyperband halves by itself
+        var hyperband = request.Oracle == OracleKind.Hyperband;
+        var pruner = request.Pruner ?? (hyperband ? PrunerKind.None : preset.Pruner); // Hyperband halves by itself
         log.WriteLine(hyperband
             ? $"== Search: Hyperband (max {preset.TrialEpochs} epochs, factor {request.Factor}) on {preset.DataFraction:P0} of the training data"
-            : $"== Search: {preset.Trials} trials ({request.Oracle}, pruner {pruner}), up to {preset.TrialEpochs} epochs each on {preset.DataFraction:P0} of the training data");
+            : $"== Search: {preset.Trials} trials ({Choice.Name(request.Oracle)}, pruner {Choice.Name(pruner)}), up to {preset.TrialEpochs} epochs each on {preset.DataFraction:P0} of the training data");
         var search = Stopwatch.StartNew();
         var study = await TuneRun.RunAsync(new TuneRequest
         {

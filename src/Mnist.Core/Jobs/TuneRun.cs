@@ -14,7 +14,7 @@ public sealed record TuneRequest
     public string Study { get; init; } = "study";
     public string? DataDir { get; init; }
     public int Trials { get; init; } = 30;
-    public string Oracle { get; init; } = "bayes";
+    public OracleKind Oracle { get; init; } = OracleKind.Bayes;
     public int InitialPoints { get; init; } = 5;
     public AcquisitionKind Acquisition { get; init; } = AcquisitionKind.Ucb;
     public TuningObjective Objective { get; init; } = TuningObjective.ValAccuracy;
@@ -25,8 +25,8 @@ public sealed record TuneRequest
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Enqueue { get; init; } = [];
 
-    /// <summary>The pruner by name (<see cref="Pruners.ByName"/>): asha or none.</summary>
-    public string Pruner { get; init; } = Pruners.None;
+    /// <summary>The pruner (<see cref="Pruners.Create"/>): asha or none.</summary>
+    public PrunerKind Pruner { get; init; } = PrunerKind.None;
 
     /// <summary>Hyperband's reduction factor (oracle hyperband).</summary>
     public int Factor { get; init; } = 3;
@@ -40,7 +40,7 @@ public sealed record TuneRequest
     /// <summary>Per-trial options: epoch cap, patience 5, data fraction, seed, batch size, augmentation.</summary>
     public TrainingOptions TrialOptions { get; init; } = new() { Epochs = 10 };
     public int? Threads { get; init; }
-    public string Device { get; init; } = "cpu";
+    public DeviceKind Device { get; init; } = DeviceKind.Cpu;
     /// <summary>A running trial whose heartbeat is older than this is re-queued (its worker is taken to be dead); heartbeats come at a sixth of it, at most every 10 s.</summary>
     public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -60,16 +60,12 @@ public sealed record TuneRequest
 /// </summary>
 public static class TuneRun
 {
-    public const string Hyperband = "hyperband";
-
-    /// <summary>Whether <paramref name="oracle"/> names Hyperband, whose schedule sets the trials and halves them itself.</summary>
-    public static bool IsHyperband(string oracle) => string.Equals(oracle, Hyperband, StringComparison.OrdinalIgnoreCase);
-
-    public static IOracle CreateOracle(string name, SearchSpace space, int initialPoints, AcquisitionKind acquisition) => name.ToLowerInvariant() switch
+    /// <summary>The oracle <paramref name="kind"/> stands for; Hyperband's schedule (which sets the trials and halves them itself) samples its configurations from a random one.</summary>
+    public static IOracle CreateOracle(OracleKind kind, SearchSpace space, int initialPoints, AcquisitionKind acquisition) => kind switch
     {
-        "bayes" or "bayesian" => new BayesianOracle(space, new BayesianOptions { InitialPoints = initialPoints, Acquisition = acquisition }),
-        "random" or Hyperband => new RandomOracle(space),
-        _ => throw new ArgumentException($"oracle {name}: expected bayes, random or hyperband"),
+        OracleKind.Bayes => new BayesianOracle(space, new BayesianOptions { InitialPoints = initialPoints, Acquisition = acquisition }),
+        OracleKind.Random or OracleKind.Hyperband => new RandomOracle(space),
+        _ => throw new SettingException("oracle", kind, Choice.Expected<OracleKind>()),
     };
 
     public static async Task<MnistStudy> RunAsync(TuneRequest request, ITunerObserver? observer = null, Func<ITrainingObserver?>? trialProgress = null, TextWriter? log = null, CancellationToken ct = default)
@@ -86,9 +82,12 @@ public static class TuneRun
         {
             oracle = new EnqueuedOracle(oracle, space, request.Enqueue.Select((values, i) => space.Point(values, $"enqueued configuration {i + 1}")).ToList());
         }
-        var pruner = Pruners.ByName(request.Pruner);
-        var hyperband = IsHyperband(request.Oracle);
-        if (hyperband && pruner is not NoPruner) throw new ArgumentException($"oracle {Hyperband} does its own successive halving: use it with pruner {Pruners.None}, not {pruner.Name}");
+        var pruner = Pruners.Create(request.Pruner);
+        var hyperband = request.Oracle == OracleKind.Hyperband;
+        if (hyperband && pruner is not NoPruner)
+        {
+            throw new ArgumentException($"oracle {Choice.Name(OracleKind.Hyperband)} does its own successive halving: use it with pruner {Choice.Name(PrunerKind.None)}, not {pruner.Name}");
+        }
         var info = DatasetInfo.ByName(request.TrialOptions.Dataset);
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
 

@@ -108,7 +108,7 @@ public sealed record ReportPage(string Title, DateTimeOffset Written, IReadOnlyL
         var rows = report.Trials.Select(t => new TableRow(
             [
                 t.Id.ToString(Inv),
-                t.Status.ToString().ToLowerInvariant(),
+                Choice.Name(t.Status),
                 t.Score is { } s ? F4(s) : "–",
                 t.BestEpoch?.ToString(Inv) ?? "–",
                 t.Seconds is { } sec ? sec.ToString("0", Inv) : "–",

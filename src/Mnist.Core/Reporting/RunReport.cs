@@ -11,7 +11,7 @@ public sealed record ReportRequest
     /// <summary>The data, needed only to find the mistakes of a run that predates mistakes.json.</summary>
     public string? DataDir { get; init; }
     public int? Threads { get; init; }
-    public string Device { get; init; } = "cpu";
+    public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 
     /// <summary>A study held elsewhere (a PostgreSQL URL, or a sqlite:/// file) to include as well: its name is <see cref="Study"/>.</summary>
     public string? Storage { get; init; }

@@ -3,7 +3,7 @@ using Mnist.Core.Infrastructure;
 
 namespace Mnist.Core.Training;
 
-/// <summary>How the learning rate moves during training.</summary>
+/// <summary>How the learning rate moves during training, by its name (<see cref="Choice"/>, as checkpoints store it): <c>plateau</c> or <c>one_cycle</c>.</summary>
 public enum LrSchedule
 {
     /// <summary>Constant, reduced on plateaus of validation loss (Keras's ReduceLROnPlateau) when ReduceLrPatience &gt; 0.</summary>

@@ -29,7 +29,7 @@ public sealed record TrainRequest
     /// <summary>With --resume, a new epoch budget (otherwise the checkpoint's).</summary>
     public int? ResumeEpochs { get; init; }
     public int? Threads { get; init; }
-    public string Device { get; init; } = "cpu";
+    public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 
     /// <summary>Where to write TensorBoard event files (scalars per epoch); null for none.</summary>
     public string? TensorBoardDir { get; init; }

@@ -79,7 +79,7 @@ public sealed class HyperbandScheduler : ITrialScheduler
         }
     }
 
-    public string Name => "hyperband";
+    public string Name => Infrastructure.Choice.Name(OracleKind.Hyperband);
     public int MaxEpochs { get; }
     public int Factor { get; }
     public int Iterations { get; }

@@ -1,3 +1,4 @@
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Training;
 
 namespace Mnist.Core.Tuning;
@@ -16,8 +17,8 @@ public enum Direction
 /// </summary>
 public sealed record Objective(string Name, Direction Direction)
 {
-    public static Objective ValAccuracy { get; } = new("val_accuracy", Direction.Max);
-    public static Objective ValLoss { get; } = new("val_loss", Direction.Min);
+    public static Objective ValAccuracy { get; } = new(Choice.Name(TuningObjective.ValAccuracy), Direction.Max);
+    public static Objective ValLoss { get; } = new(Choice.Name(TuningObjective.ValLoss), Direction.Min);
 
     /// <summary>The objective a study stores as <paramref name="kind"/>.</summary>
     public static Objective Of(TuningObjective kind) => kind == TuningObjective.ValAccuracy ? ValAccuracy : ValLoss;

@@ -1,8 +1,23 @@
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
+using Mnist.Core.Infrastructure;
 
 namespace Mnist.Core.Tuning;
+
+/// <summary>The search's oracle, by its name (<see cref="Choice"/>): <c>bayes</c> (also read as <c>bayesian</c>), <c>random</c> or <c>hyperband</c>.</summary>
+public enum OracleKind
+{
+    /// <summary>Bayesian optimisation (<see cref="BayesianOracle"/>).</summary>
+    [ChoiceAlias("bayesian")]
+    Bayes,
+
+    /// <summary>Uniform random search (<see cref="RandomOracle"/>).</summary>
+    Random,
+
+    /// <summary>KerasTuner's Hyperband (<see cref="HyperbandScheduler"/>), sampling its configurations at random.</summary>
+    Hyperband,
+}
 
 /// <summary>
 /// A point of the unit cube tried before, as the oracle sees it: its loss (lower is better; null
@@ -60,6 +75,7 @@ public interface IOracle
     double[] Suggest(IReadOnlyList<Observation> history, Random rng);
 }
 
+/// <summary>The Bayesian oracle's acquisition function, by its name (<see cref="Choice"/>): <c>ucb</c> or <c>ei</c>.</summary>
 public enum AcquisitionKind
 {
     /// <summary>Upper confidence bound (here on the loss: μ - βσ, minimised), as KerasTuner.</summary>
@@ -90,7 +106,7 @@ public sealed class EnqueuedOracle(IOracle inner, SearchSpace space, IReadOnlyLi
 
 public sealed class RandomOracle(SearchSpace space) : IOracle
 {
-    public string Name => "random";
+    public string Name => Choice.Name(OracleKind.Random);
 
     public double[] Suggest(IReadOnlyList<Observation> history, Random rng)
     {
@@ -131,7 +147,7 @@ public sealed record BayesianOptions
     public double DuplicateThreshold { get; init; } = SearchSpace.DefaultDuplicateThreshold;
 }
 
-/// <summary>How the Gaussian process learns from pruned trials (and from every trial's values at the rungs).</summary>
+/// <summary>How the Gaussian process learns from pruned trials (and from every trial's values at the rungs), by its name (<see cref="Choice"/>): <c>resource_input</c> or <c>last_value</c>.</summary>
 public enum PrunedTrialModel
 {
     /// <summary>
@@ -158,7 +174,7 @@ public sealed class BayesianOracle(SearchSpace space, BayesianOptions? options =
 {
     private readonly BayesianOptions _options = options ?? new BayesianOptions();
 
-    public string Name => "bayes";
+    public string Name => Choice.Name(OracleKind.Bayes);
 
     public double[] Suggest(IReadOnlyList<Observation> history, Random rng)
     {

@@ -491,7 +491,7 @@ public sealed class PostgresStudyStore : IStudyStore
             {
                 list.Add(new TrialRecord(
                     r.GetInt32(0),
-                    Enum.Parse<TrialStatus>(r.GetString(1), ignoreCase: true),
+                    Choice.Parse<TrialStatus>("status", r.GetString(1)),
                     Json.Deserialize<Dictionary<string, double>>(r.GetString(2), Location),
                     Json.Deserialize<double[]>(r.GetString(3), Location),
                     r.IsDBNull(4) ? null : r.GetDouble(4),

@@ -1,4 +1,16 @@
+using Mnist.Core.Infrastructure;
+
 namespace Mnist.Core.Tuning;
+
+/// <summary>The search's pruner, by its name (<see cref="Choice"/>): <c>asha</c> or <c>none</c>.</summary>
+public enum PrunerKind
+{
+    /// <summary>Asynchronous successive halving (<see cref="SuccessiveHalvingPruner"/>, Optuna's defaults).</summary>
+    Asha,
+
+    /// <summary>No pruning (<see cref="NoPruner"/>).</summary>
+    None,
+}
 
 /// <summary>
 /// Decides whether a running trial goes on (Optuna's pruners). It sees only losses (lower is
@@ -22,7 +34,7 @@ public interface IPruner
 /// <summary>Never prunes: every trial runs until its epoch cap or early stopping.</summary>
 public sealed class NoPruner : IPruner
 {
-    public string Name => "none";
+    public string Name => Choice.Name(PrunerKind.None);
 
     public IReadOnlyList<double> Rungs(double maxEpochs) => [];
 
@@ -48,7 +60,7 @@ public sealed class SuccessiveHalvingPruner : IPruner
         MinEarlyStoppingRate = minEarlyStoppingRate;
     }
 
-    public string Name => "asha";
+    public string Name => Choice.Name(PrunerKind.Asha);
 
     public double MinResource { get; }
     public int ReductionFactor { get; }
@@ -79,16 +91,14 @@ public sealed class SuccessiveHalvingPruner : IPruner
     }
 }
 
-/// <summary>The pruners by the names the commands use.</summary>
+/// <summary>The pruners by kind.</summary>
 public static class Pruners
 {
-    public const string Asha = "asha";
-    public const string None = "none";
-
-    public static IPruner ByName(string name) => name.ToLowerInvariant() switch
+    /// <summary>The pruner <paramref name="kind"/> stands for, with its defaults.</summary>
+    public static IPruner Create(PrunerKind kind) => kind switch
     {
-        Asha => new SuccessiveHalvingPruner(),
-        None => new NoPruner(),
-        _ => throw new ArgumentException($"pruner '{name}': expected {Asha} or {None}"),
+        PrunerKind.Asha => new SuccessiveHalvingPruner(),
+        PrunerKind.None => new NoPruner(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, Choice.Expected<PrunerKind>()),
     };
 }

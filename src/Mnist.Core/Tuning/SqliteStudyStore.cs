@@ -344,7 +344,7 @@ public sealed class SqliteStudyStore : IStudyStore
             static DateTimeOffset? Time(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
             list.Add(new TrialRecord(
                 r.GetInt32(0),
-                Enum.Parse<TrialStatus>(r.GetString(1), ignoreCase: true),
+                Choice.Parse<TrialStatus>("status", r.GetString(1)),
                 Json.Deserialize<Dictionary<string, double>>(r.GetString(2), Path),
                 Json.Deserialize<double[]>(r.GetString(3), Path),
                 r.IsDBNull(4) ? null : r.GetDouble(4),

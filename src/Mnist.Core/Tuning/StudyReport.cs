@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Mnist.Core.Infrastructure;
 
 namespace Mnist.Core.Tuning;
 
@@ -45,7 +46,7 @@ public sealed record StudyReport(
         var rows = Trials.Select(t => new[]
         {
             t.Id.ToString(inv),
-            t.Status == TrialStatus.Pruned && t.Rung is { } rung ? $"pruned@{rung}" : t.Status.ToString().ToLowerInvariant(),
+            t.Status == TrialStatus.Pruned && t.Rung is { } rung ? $"pruned@{rung}" : Choice.Name(t.Status),
             t.Score is { } s ? s.ToString("0.0000", inv) : "-",
             t.BestEpoch is { } be and > 0 ? be.ToString(inv) : "-",
             t.Epochs is { } ep ? ep.ToString("0.##", inv) : "-",

@@ -21,7 +21,7 @@ public enum TrialStatus
     Failed,
 }
 
-/// <summary>What the search optimises: the best epoch's validation accuracy (maximised) or loss (minimised).</summary>
+/// <summary>What the search optimises, by its name (<see cref="Choice"/>): the best epoch's validation accuracy (<c>val_accuracy</c>, maximised) or loss (<c>val_loss</c>, minimised).</summary>
 public enum TuningObjective
 {
     ValAccuracy,
@@ -65,7 +65,7 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
         ArgumentNullException.ThrowIfNull(asked);
         var problems = new List<string>();
         if (Name != asked.Name) problems.Add($"its name is '{Name}', not '{asked.Name}'");
-        if (Objective != asked.Objective) problems.Add($"its objective is {Objective}, not {asked.Objective}");
+        if (Objective != asked.Objective) problems.Add($"its objective is {Choice.Name(Objective)}, not {Choice.Name(asked.Objective)}");
         if (Dataset is not null && asked.Dataset is not null && Dataset != asked.Dataset)
         {
             problems.Add($"it was made on the dataset '{Dataset}', not '{asked.Dataset}'");
@@ -134,12 +134,12 @@ public sealed record TrialResult(TrialStatus Status, double? Score, int? BestEpo
     {
         if (Status is not (TrialStatus.Completed or TrialStatus.Pruned or TrialStatus.Failed or TrialStatus.Paused))
         {
-            throw new ArgumentException($"trial {trialId}: {Status} is not how a trial ends", "result");
+            throw new ArgumentException($"trial {trialId}: {Choice.Name(Status)} is not how a trial ends", "result");
         }
     }
 
-    /// <summary>A status as both stores keep it: its name in lower case.</summary>
-    public static string StatusName(TrialStatus status) => status.ToString().ToLowerInvariant();
+    /// <summary>A status as both stores keep it: its name (<see cref="Choice"/>).</summary>
+    public static string StatusName(TrialStatus status) => Choice.Name(status);
 }
 
 /// <summary>A new trial's point, chosen by the oracle.</summary>

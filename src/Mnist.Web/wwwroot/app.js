@@ -328,20 +328,26 @@
   function renderCard(card) {
     const ev = card.evaluation;
     const acc = ev ? (ev.accuracy * 100).toFixed(2) + '%' : 'not evaluated';
-    $('model-line').textContent = `${card.dataset} model, ${card.summary.total_params.toLocaleString('en')} parameters, test accuracy ${acc}.`;
+    const members = card.members || [];
+    const params = (card.total_params || card.summary.total_params).toLocaleString('en');
+    const what = members.length ? `${card.dataset} ensemble of ${members.length} models (the mean of their probabilities)` : `${card.dataset} model`;
+    const tta = card.test_time_variants ? `, each answer the mean over the drawing and ${card.test_time_variants} shifted or turned copies` : '';
+    $('model-line').textContent = `${what}, ${params} parameters, test accuracy ${acc}${tta}.`;
     const facts = [
       ['test accuracy', acc],
       ['test loss', ev ? ev.loss.toFixed(4) : '–'],
-      ['weights of epoch', String(card.epoch)],
+      members.length ? ['members', String(members.length)] : ['weights of epoch', String(card.epoch)],
       ['best ' + (card.best ? card.best.monitor : 'metric'), card.best ? card.best.value.toFixed(4) : '–'],
-      ['parameters', card.summary.total_params.toLocaleString('en')],
+      ['parameters', params],
+      ['test-time variants', String(card.test_time_variants || 0)],
     ];
     $('model-facts').innerHTML = '<div class="facts">' + facts.map(([k, v]) => `<div><span class="muted">${esc(k)}</span><br><b>${esc(v)}</b></div>`).join('') + '</div>';
 
     const rows = card.summary.layers.map(l =>
       `<tr><td>${esc(l.name)} <span class="muted">(${esc(l.type)}${l.activation ? ', ' + esc(l.activation) : ''})</span></td>` +
       `<td>(None, ${l.output_shape.join(', ')})</td><td>${l.params.toLocaleString('en')}</td></tr>`);
-    $('architecture').innerHTML = '<tr><th>layer</th><th>output shape</th><th>params</th></tr>' + rows.join('') +
+    $('architecture').innerHTML = (members.length ? `<caption class="muted">member 0 of ${members.length}</caption>` : '') +
+      '<tr><th>layer</th><th>output shape</th><th>params</th></tr>' + rows.join('') +
       `<tr><th>total</th><th></th><th>${card.summary.total_params.toLocaleString('en')}</th></tr>`;
 
     if (ev) {

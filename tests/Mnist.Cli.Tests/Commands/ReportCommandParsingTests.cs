@@ -1,4 +1,5 @@
 using Mnist.Cli.Commands;
+using Mnist.Core.Infrastructure;
 using Mnist.Testing;
 
 namespace Mnist.Cli.Tests.Commands;
@@ -17,7 +18,7 @@ public sealed class ReportCommandParsingTests
     {
         var r = ReportCommand.ToRequest(Parse("report --run runs/small"));
 
-        Assert.Equal(("runs/small", null, null, "cpu"), (r.Dir, r.DataDir, r.Threads, r.Device));
+        Assert.Equal(("runs/small", null, null, DeviceKind.Cpu), (r.Dir, r.DataDir, r.Threads, r.Device));
     }
 
     [Fact]

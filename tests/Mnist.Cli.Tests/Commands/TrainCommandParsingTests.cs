@@ -26,7 +26,7 @@ public sealed class TrainCommandParsingTests
         Assert.Equal((100, 32, 5, 0.1, 42), (r.Options.Epochs, r.Options.BatchSize, r.Options.Patience, r.Options.ValidationFraction, r.Options.Seed));
         Assert.Equal(AugmentationOptions.Seed, r.Options.Augmentation);
         Assert.False(r.Resume);
-        Assert.Equal("cpu", r.Device);
+        Assert.Equal(DeviceKind.Cpu, r.Device);
         Assert.Null(r.Threads);
         Assert.Null(r.Options.TrainLimit);
     }
@@ -43,7 +43,7 @@ public sealed class TrainCommandParsingTests
         Assert.Equal(0.002, r.Config.LearningRate);
         Assert.Equal(3, r.Options.ReduceLrPatience);
         Assert.Equal(0.1, r.Options.LabelSmoothing);
-        Assert.Equal((2, "auto"), (r.Threads, r.Device));
+        Assert.Equal((2, DeviceKind.Auto), (r.Threads, r.Device));
     }
 
     [Fact]

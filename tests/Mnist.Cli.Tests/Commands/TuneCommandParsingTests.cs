@@ -18,7 +18,7 @@ public sealed class TuneCommandParsingTests
     {
         var r = TuneCommand.ToRequest(Parse("tune --out studies"));
 
-        Assert.Equal(("studies", "study", 30, "bayes", 5), (r.OutDir, r.Study, r.Trials, r.Oracle, r.InitialPoints));
+        Assert.Equal(("studies", "study", 30, OracleKind.Bayes, 5), (r.OutDir, r.Study, r.Trials, r.Oracle, r.InitialPoints));
         Assert.Equal((AcquisitionKind.Ucb, TuningObjective.ValAccuracy), (r.Acquisition, r.Objective));
         Assert.Equal((10, 1.0, 5), (r.TrialOptions.Epochs, r.TrialOptions.DataFraction, r.TrialOptions.Patience));
         Assert.Equal(System.IO.Path.Combine("studies", "study.db"), r.StudyPath);
@@ -29,7 +29,7 @@ public sealed class TuneCommandParsingTests
     {
         var r = TuneCommand.ToRequest(Parse("tune --data-dir d --out o --study s1 --trials 12 --oracle random --initial 2 --acquisition ei --objective val_loss --max-epochs 4 --data-fraction 0.25 --seed 9 --threads 1"));
 
-        Assert.Equal(("d", "s1", 12, "random", 2), (r.DataDir, r.Study, r.Trials, r.Oracle, r.InitialPoints));
+        Assert.Equal(("d", "s1", 12, OracleKind.Random, 2), (r.DataDir, r.Study, r.Trials, r.Oracle, r.InitialPoints));
         Assert.Equal((AcquisitionKind.Ei, TuningObjective.ValLoss), (r.Acquisition, r.Objective));
         Assert.Equal((4, 0.25, 9), (r.TrialOptions.Epochs, r.TrialOptions.DataFraction, r.TrialOptions.Seed));
         Assert.Equal(1, r.Threads);
@@ -82,7 +82,7 @@ public sealed class TuneCommandParsingTests
     {
         var request = PipelineCommand.ToRequest(Parse("pipeline --out o --oracle hyperband --factor 2 --hyperband-iterations 3"));
 
-        Assert.Equal((TuneRun.Hyperband, 2, 3), (request.Oracle, request.Factor, request.HyperbandIterations));
+        Assert.Equal((OracleKind.Hyperband, 2, 3), (request.Oracle, request.Factor, request.HyperbandIterations));
         Assert.Equal((3, 1), (PipelineCommand.ToRequest(Parse("pipeline --out o")).Factor, PipelineCommand.ToRequest(Parse("pipeline --out o")).HyperbandIterations));
     }
 

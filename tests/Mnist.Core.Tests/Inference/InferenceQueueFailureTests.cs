@@ -11,7 +11,7 @@ public sealed class InferenceQueueFailureTests
     {
         private int _passes;
 
-        public string EngineName => "test";
+        public InferenceEngineKind Kind => InferenceEngineKind.Torch;
         public string Path => "test";
         public ModelFileContents Contents => throw new NotSupportedException();
         public ModelManifest Manifest => throw new NotSupportedException();

@@ -42,9 +42,10 @@ public sealed class NativeEngineTests
     {
         if (cuda.is_available()) return;
 
-        var e = Assert.Throws<SettingException>(() => Engine.ResolveDevice("cuda"));
+        var e = Assert.Throws<SettingException>(() => Engine.ResolveDevice(DeviceKind.Cuda));
 
         Assert.Equal("device", e.Setting);
+        Assert.StartsWith("device = cuda: ", e.Message, StringComparison.Ordinal);
         Assert.Contains("LibTorchPackage", e.Message);
     }
 }

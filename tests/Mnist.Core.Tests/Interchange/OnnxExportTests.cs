@@ -248,7 +248,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
         var batch = onnxEngine.Predict(inputs);
         var queued = await Task.WhenAll(inputs.Select(input => Task.Run(() => queue.PredictAsync(input))));
 
-        Assert.Equal(InferenceEngines.OnnxName, onnxEngine.EngineName);
+        Assert.Equal(InferenceEngineKind.Onnx, onnxEngine.Kind);
         Assert.Equal(expected[0].Index, single.Index);
         foreach (var answers in new[] { batch, queued })
         {

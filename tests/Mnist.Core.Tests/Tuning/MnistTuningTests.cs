@@ -180,7 +180,7 @@ public sealed class MnistTuningTests
         using var dir = new TempDir();
         var log = new StringWriter();
         // max_epochs 2, factor 2: two brackets (two 1-epoch configurations, the better promoted to 2 epochs; two 2-epoch configurations).
-        var request = TinyPipeline(dir.Path) with { Preset = new PipelinePreset("tiny", 30, 1, 2, 1.0, 3, Pruners.Asha), Oracle = TuneRun.Hyperband, Factor = 2 };
+        var request = TinyPipeline(dir.Path) with { Preset = new PipelinePreset("tiny", 30, 1, 2, 1.0, 3, PrunerKind.Asha), Oracle = OracleKind.Hyperband, Factor = 2 };
 
         var summary = await PipelineRun.RunAsync(request, log: log);
 

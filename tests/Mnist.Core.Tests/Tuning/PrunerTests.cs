@@ -1,3 +1,4 @@
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Tuning;
 
 namespace Mnist.Core.Tests.Tuning;
@@ -244,10 +245,10 @@ public sealed class PrunerTests
     [InlineData("Asha")]
     public void Given_the_name_asha_When_looked_up_Then_it_is_successive_halving_with_optunas_defaults(string name)
     {
-        var pruner = Assert.IsType<SuccessiveHalvingPruner>(Pruners.ByName(name));
+        var pruner = Assert.IsType<SuccessiveHalvingPruner>(Pruners.Create(Choice.Parse<PrunerKind>("pruner", name)));
 
         Assert.Equal((1.0 / 9, 3, 0), (pruner.MinResource, pruner.ReductionFactor, pruner.MinEarlyStoppingRate));
-        Assert.Equal(Pruners.Asha, pruner.Name);
+        Assert.Equal("asha", pruner.Name);
     }
 
     [Theory]
@@ -255,17 +256,16 @@ public sealed class PrunerTests
     [InlineData("None")]
     public void Given_the_name_none_When_looked_up_Then_it_is_no_pruner(string name)
     {
-        Assert.IsType<NoPruner>(Pruners.ByName(name));
+        Assert.IsType<NoPruner>(Pruners.Create(Choice.Parse<PrunerKind>("pruner", name)));
     }
 
     [Fact]
     public void Given_an_unknown_name_When_looked_up_Then_it_throws_naming_it_and_the_choices()
     {
-        var e = Assert.Throws<ArgumentException>(() => Pruners.ByName("hyperband"));
+        var e = Assert.Throws<SettingException>(() => Choice.Parse<PrunerKind>("pruner", "hyperband"));
 
-        Assert.Contains("'hyperband'", e.Message);
-        Assert.Contains("asha", e.Message);
-        Assert.Contains("none", e.Message);
+        Assert.Equal(("pruner", "hyperband"), (e.Setting, e.Value));
+        Assert.Equal("pruner = hyperband: expected asha or none", e.Message);
     }
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
