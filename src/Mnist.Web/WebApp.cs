@@ -39,6 +39,9 @@ public sealed record ServeOptions
     /// from the same model file when the app starts. The page, the API and the model card are the same.
     /// </summary>
     public InferenceEngineKind Engine { get; init; } = InferenceEngineKind.Torch;
+
+    /// <summary>Test-time augmentation: each prediction the mean over the input and this many fixed variants of it (<see cref="TestTimeAugmentation"/>); 0 for none.</summary>
+    public int TestTimeVariants { get; init; }
 }
 
 /// <summary>
@@ -57,10 +60,11 @@ public static class WebApp
     {
         ArgumentNullException.ThrowIfNull(options);
         Core.Infrastructure.SettingException.Check(options.MaxBodyBytes > 0, "max_body_bytes", options.MaxBodyBytes, "must be positive");
-        var engine = InferenceEngines.Load(options.Engine, options.Model, options.InferenceThreads);
+        TestTimeAugmentation.Check(options.TestTimeVariants);
+        var engine = TestTimeAugmentation.Engine(InferenceEngines.Load(options.Engine, options.Model, options.InferenceThreads), options.TestTimeVariants);
         try
         {
-            var card = ModelCard.From(engine.Path, engine.Contents);
+            var card = ModelCard.From(engine.Path, engine.Contents, engine.TestTimeVariants);
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
             builder.WebHost.UseUrls(options.Urls);
             builder.WebHost.ConfigureKestrel(k =>

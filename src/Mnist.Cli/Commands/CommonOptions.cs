@@ -50,6 +50,12 @@ internal static class CommonOptions
             return (IReadOnlyDictionary<string, double>)Core.Infrastructure.Json.Deserialize<Dictionary<string, double>>(File.ReadAllText(file), file);
         }).ToList();
 
+    public static Option<int> Tta() => new("--tta")
+    {
+        Description = $"Test-time augmentation: average the probabilities over the image and this many fixed variants of it (one-pixel shifts, then slight rotations and zooms; at most {Core.Inference.TestTimeAugmentation.Variants.Count}). 0: the plain prediction.",
+        DefaultValueFactory = _ => 0,
+    };
+
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of tables." };
 
     public static Option<int?> Threads() => new("--threads")

@@ -11,18 +11,21 @@ internal static class PredictCommand
 {
     private static readonly Option<string> Model = CommonOptions.Model();
     private static readonly Option<bool> AsJson = CommonOptions.Json();
+    private static readonly Option<int> Tta = CommonOptions.Tta();
     private static readonly Argument<string[]> Files = new("files") { Description = "PNG or JPEG images, any size, either polarity.", Arity = ArgumentArity.OneOrMore };
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("predict", "Predict the digit in each image file.") { Model, AsJson, Files };
+        var command = new Command("predict", "Predict the digit in each image file.") { Model, AsJson, Tta, Files };
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             var json = parse.GetValue(AsJson);
             Engine.Configure(1, DeviceKind.Cpu); // one image at a time: fastest on one libtorch thread (the process's setting, made here at the entry point)
-            using var predictor = Predictor.Load(parse.GetRequiredValue(Model));
+            var tta = parse.GetValue(Tta);
+            TestTimeAugmentation.Check(tta);
+            using var engine = TestTimeAugmentation.Engine(Predictor.Load(parse.GetRequiredValue(Model)), tta);
             var failures = 0;
-            foreach (var r in FilePredictions.Run(predictor, parse.GetRequiredValue(Files)))
+            foreach (var r in FilePredictions.Run(engine, parse.GetRequiredValue(Files)))
             {
                 if (!r.Succeeded) failures++;
                 if (json)

@@ -32,13 +32,14 @@ internal static class ServeCommand
         Description = "Threads for the forward passes, libtorch's or ONNX Runtime's (the other cores serve requests).",
         DefaultValueFactory = _ => 1,
     };
+    private static readonly Option<int> Tta = CommonOptions.Tta();
     private static readonly ChoiceOption<InferenceEngineKind> EngineOption = new("--engine",
         "What runs the forward passes: torch (TorchSharp) or onnx (ONNX Runtime, on the model exported to ONNX at start).",
         InferenceEngineKind.Torch);
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("serve", "Serve the drawing page and the prediction API for a model.") { Model, Urls, MaxBodyBytes, MaxImageSide, Threads, EngineOption };
+        var command = new Command("serve", "Serve the drawing page and the prediction API for a model.") { Model, Urls, MaxBodyBytes, MaxImageSide, Threads, EngineOption, Tta };
         command.SetAction(parse => CliApp.Guard(context, async () =>
         {
             var options = ToOptions(parse);
@@ -72,6 +73,7 @@ internal static class ServeCommand
             ImageLimits = new ImageLimits(side, Math.Min(ImageLimits.Default.MaxPixels, (long)side * side)),
             InferenceThreads = parse.GetValue(Threads),
             Engine = EngineOption.Read(parse),
+            TestTimeVariants = parse.GetValue(Tta),
         };
     }
 }

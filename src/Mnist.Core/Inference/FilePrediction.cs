@@ -9,14 +9,14 @@ public sealed record FilePrediction(string File, Prediction? Prediction, string?
 /// <summary><c>mnist predict</c>: one model, many files; a bad file is its own error, never the batch's.</summary>
 public static class FilePredictions
 {
-    public static IEnumerable<FilePrediction> Run(Predictor predictor, IEnumerable<string> files, ImageLimits? limits = null)
+    public static IEnumerable<FilePrediction> Run(IInferenceEngine engine, IEnumerable<string> files, ImageLimits? limits = null)
     {
         foreach (var file in files)
         {
             FilePrediction result;
             try
             {
-                var (prediction, _) = predictor.PredictImage(File.ReadAllBytes(file), limits);
+                var prediction = engine.Predict([ImagePreprocessor.FromEncoded(File.ReadAllBytes(file), limits)])[0];
                 result = new FilePrediction(file, prediction, null);
             }
             catch (ImageRejectedException e)
