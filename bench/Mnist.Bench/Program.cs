@@ -36,7 +36,7 @@ namespace Mnist.Bench
             var dataDir = new Option<string?>("--data-dir") { Description = "Folder of the MNIST IDX files." };
             var split = new Option<string>("--split")
             {
-                Description = "Where the MNIST-derived rows come from: test (report once) or validation (the product's validation split of the training file, seed 42: choose settings on it).",
+                Description = "Where the MNIST-derived rows come from: test (report once) or validation (the images of the training file the model's run held out, by its manifest's options; seed 42 by default): choose settings on validation.",
                 DefaultValueFactory = _ => "test",
             }.AcceptOnlyFromAmong("test", "validation");
             var count = new Option<int>("--count") { Description = "MNIST images per MNIST-derived row.", DefaultValueFactory = _ => 1000 };
@@ -75,13 +75,19 @@ namespace Mnist.Bench
                 return 1;
             }
             Engine.Configure(settings.Threads, "cpu");
+            using var engine = InferenceEngines.Load(settings.Engine, settings.Model, settings.Threads ?? Environment.ProcessorCount);
+            if (engine.Manifest.Dataset != DatasetInfo.Mnist.Name)
+            {
+                output.WriteLine($"{engine.Path} is a {engine.Manifest.Dataset} model; the robustness benchmark reads digits (an MNIST model).");
+                return 1;
+            }
             var data = Dataset.Load(DataLocator.Resolve(settings.DataDir, DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: settings.Split == RobustSplit.Validation);
             var split = settings.Split.ToString().ToLowerInvariant();
-            var source = RobustBenchmark.Source(data, settings.Split, settings.Count, settings.Seed);
-            using var engine = InferenceEngines.Load(settings.Engine, settings.Model, settings.Threads ?? Environment.ProcessorCount);
+            var training = engine.Manifest.Training;
+            var source = RobustBenchmark.Source(data, settings.Split, settings.Count, settings.Seed, training);
             var rows = RobustBenchmark.Run(RobustBenchmark.Classes(engine), RobustBenchmark.Sets(source, split, settings.Seed, FontDigits.Fonts), output);
             var report = new RobustReport("dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', commandLine), Machine.Detect().Describe(),
-                engine.Path, engine.EngineName, split, source.Count, settings.Seed, rows);
+                engine.Path, engine.EngineName, split, RobustBenchmark.Describe(settings.Split, training), source.Count, settings.Seed, rows);
             var table = RobustBenchmark.ToMarkdown(report);
             output.WriteLine();
             output.Write(table);

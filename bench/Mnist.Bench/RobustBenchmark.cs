@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Mnist.Core.Data;
 using Mnist.Core.Inference;
+using Mnist.Core.Training;
 
 namespace Mnist.Bench;
 
@@ -36,6 +37,7 @@ public sealed record RobustReport(
     string Model,
     string Engine,
     string Split,
+    string Source,
     int Count,
     int Seed,
     IReadOnlyList<RobustRow> Rows)
@@ -77,20 +79,36 @@ public static class RobustBenchmark
     /// <summary>How many inputs go to the predict function at once.</summary>
     public const int Batch = 1000;
 
-    /// <summary>The MNIST images the distorted rows start from: <paramref name="count"/> of the split, drawn with the seed, the same for every row.</summary>
-    public static LabeledImages Source(Dataset data, RobustSplit split, int count, int seed)
+    /// <summary>
+    /// The MNIST images the MNIST-derived rows start from: <paramref name="count"/> of the split,
+    /// drawn with the seed, the same for every row. The validation split is the part of the training
+    /// file that a run with <paramref name="training"/> held out (the model's own options, from its
+    /// manifest; the defaults, seed 42, when it has none).
+    /// </summary>
+    public static LabeledImages Source(Dataset data, RobustSplit split, int count, int seed, TrainingOptions? training = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var images = split switch
         {
             RobustSplit.Test => data.Test,
-            RobustSplit.Validation => Core.Training.TrainingData.Split(data.Train, new Core.Training.TrainingOptions()).Validation,
+            RobustSplit.Validation => TrainingData.Split(data.Train, training ?? new TrainingOptions()).Validation,
             _ => throw new ArgumentOutOfRangeException(nameof(split), split, "test or validation"),
         };
         var order = Enumerable.Range(0, images.Count).ToArray();
         new Random(seed).Shuffle(order);
         return images.Select(order[..Math.Min(count, order.Length)]);
+    }
+
+    /// <summary>Where the MNIST-derived rows came from, in words, for the table.</summary>
+    public static string Describe(RobustSplit split, TrainingOptions? training = null)
+    {
+        if (split == RobustSplit.Test) return "MNIST's test set";
+        var options = training ?? new TrainingOptions();
+        var limit = options.TrainLimit is { } n ? string.Create(CultureInfo.InvariantCulture, $" of its first {n} images") : "";
+        var share = options.DataFraction < 1 ? string.Create(CultureInfo.InvariantCulture, $" (a {options.DataFraction:0.##} share of them)") : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the validation split of the training file: the {options.ValidationFraction:0.##}{limit}{share} that a run with seed {options.Seed} holds out{(training is null ? " (default options)" : " (the model's own options)")}");
     }
 
     /// <summary>Every row: the reference, the drawn digits, the distortions of <paramref name="mnist"/> and one per font.</summary>
@@ -194,7 +212,7 @@ public static class RobustBenchmark
     {
         ArgumentNullException.ThrowIfNull(report);
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Model `{report.Model}` ({report.Engine}); MNIST-derived rows from the {report.Split} split, {report.Count} images, seed {report.Seed}. Machine: {report.Machine}. Command: `{report.Command}`.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Model `{report.Model}` ({report.Engine}); MNIST-derived rows from {report.Source}, {report.Count} images, seed {report.Seed}. Machine: {report.Machine}. Command: `{report.Command}`.");
         sb.AppendLine();
         sb.AppendLine("| image set | images | read right |");
         sb.AppendLine("|---|---|---|");

@@ -83,6 +83,21 @@ public sealed class RobustBenchmarkTests
     }
 
     [Fact]
+    public void Given_the_validation_split_and_a_model_trained_on_part_of_the_file_the_rows_come_from_what_that_run_held_out()
+    {
+        var options = new TrainingOptions { TrainLimit = 5000, Seed = 3 };
+        var (_, heldOut) = TrainingData.Split(TestData.Mnist.Train, options);
+        static string Key(LabeledImages images, int i) => Convert.ToBase64String(images.Image(i)) + images.Labels[i];
+        var heldOutKeys = Enumerable.Range(0, heldOut.Count).Select(i => Key(heldOut, i)).ToHashSet();
+
+        var all = RobustBenchmark.Source(TestData.Mnist, RobustSplit.Validation, 1_000_000, seed: 42, options);
+
+        Assert.Equal(500, all.Count);
+        Assert.All(Enumerable.Range(0, all.Count), i => Assert.Contains(Key(all, i), heldOutKeys));
+        Assert.Contains("the 0.1 of its first 5000 images that a run with seed 3 holds out (the model's own options)", RobustBenchmark.Describe(RobustSplit.Validation, options), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_font_is_installed_and_draws_visible_ink_for_every_digit_at_every_size_and_pen_the_same_each_time()
     {
         var missing = FontDigits.Missing(FontDigits.Fonts);
@@ -239,7 +254,7 @@ public sealed class RobustBenchmarkTests
     [Fact]
     public void The_minimum_is_over_the_rows_that_are_not_references_and_the_table_names_it_with_the_command_and_machine()
     {
-        var report = new RobustReport("the command", "the machine", "model.ckpt", "torch", "validation", 10, 42,
+        var report = new RobustReport("the command", "the machine", "model.ckpt", "torch", "validation", "the held-out images", 10, 42,
         [
             new RobustRow("as they come", 10, 2, 0, Reference: true),
             new RobustRow("hard", 10, 5, 1, Reference: false),
