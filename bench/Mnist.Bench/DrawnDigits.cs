@@ -22,44 +22,73 @@ public static class DrawnDigits
     /// <summary>The page sends its strokes re-drawn on a canvas of this many pixels a side.</summary>
     public const int Pad = 140;
 
+    /// <summary>Where the trajectories are drawn on the pad: the digit's box (size, left, top) in pixels.</summary>
+    public static IReadOnlyList<(string Name, double Size, double Left, double Top)> Placements { get; } =
+    [
+        ("large, centred", 100, 20, 20), ("filling the pad", 130, 5, 5), ("small, lower left", 45, 6, 88), ("tiny, upper right", 30, 102, 8),
+    ];
+
+    /// <summary>The trajectories' pen widths in pixels on the pad: hairline to marker.</summary>
+    public static IReadOnlyList<double> Pens { get; } = [2.0, 4, 7, 12.5, 17];
+
+    /// <summary>The re-drawn MNIST digits' pen widths, as a share of the digit's size.</summary>
+    public static IReadOnlyList<double> Ratios { get; } = [0.05, 0.08, 0.11, 0.16, 0.22];
+
     public static IReadOnlyList<DrawnRow> Run(Predictor predictor, LabeledImages test, int count, int seed)
     {
+        ArgumentNullException.ThrowIfNull(predictor);
+        ArgumentNullException.ThrowIfNull(test);
         var rows = new List<DrawnRow>();
-        var placements = new (string Name, double Size, double Left, double Top)[]
-        {
-            ("large, centred", 100, 20, 20), ("filling the pad", 130, 5, 5), ("small, lower left", 45, 6, 88), ("tiny, upper right", 30, 102, 8),
-        };
-        foreach (var pen in new[] { 2.0, 4, 7, 12.5, 17 })
-        {
-            int asIs = 0, normalized = 0, n = 0;
-            foreach (var (_, size, left, top) in placements)
-            {
-                for (var digit = 0; digit < 10; digit++)
-                {
-                    var (ink, w, h) = ImagePreprocessor.DecodeToInk(DigitStrokes.RenderPng(digit, Pad, pen, left, top, size), ImageLimits.Default);
-                    n++;
-                    if (predictor.Predict(ImagePreprocessor.FromInk(ink, w, h, normalizeStroke: false)).Index == digit) asIs++;
-                    if (predictor.Predict(ImagePreprocessor.FromInk(ink, w, h)).Index == digit) normalized++;
-                }
-            }
-            rows.Add(new DrawnRow(string.Create(CultureInfo.InvariantCulture, $"trajectories, pen {pen} px on a {Pad} px pad, 4 sizes and places"), n, (double)asIs / n, (double)normalized / n));
-        }
+        foreach (var pen in Pens) rows.Add(Score(predictor, TrajectoriesName(pen), Trajectories(pen)));
 
+        // One generator for all the re-drawn rows, in turn: the images of the documented tables.
         var rng = new Random(seed);
-        count = Math.Min(count, test.Count);
-        foreach (var ratio in new[] { 0.05, 0.08, 0.11, 0.16, 0.22 })
-        {
-            int asIs = 0, normalized = 0;
-            for (var i = 0; i < count; i++)
-            {
-                var pad = Redraw(test.Image(i), ratio, rng);
-                int label = test.Labels[i];
-                if (predictor.Predict(ImagePreprocessor.FromInk(pad, Pad, Pad, normalizeStroke: false)).Index == label) asIs++;
-                if (predictor.Predict(ImagePreprocessor.FromInk(pad, Pad, Pad)).Index == label) normalized++;
-            }
-            rows.Add(new DrawnRow(string.Create(CultureInfo.InvariantCulture, $"MNIST test digits re-drawn, pen {ratio:0.00} of the digit's size, random size 35-140 px and place"), count, (double)asIs / count, (double)normalized / count));
-        }
+        foreach (var ratio in Ratios) rows.Add(Score(predictor, RedrawnName("test", ratio), Redrawn(test, count, ratio, rng)));
         return rows;
+    }
+
+    /// <summary>The name of the trajectories' row for a pen.</summary>
+    public static string TrajectoriesName(double pen) =>
+        string.Create(CultureInfo.InvariantCulture, $"trajectories, pen {pen} px on a {Pad} px pad, 4 sizes and places");
+
+    /// <summary>The name of the re-drawn digits' row for a pen; <paramref name="source"/> is the MNIST split they come from.</summary>
+    public static string RedrawnName(string source, double ratio) =>
+        string.Create(CultureInfo.InvariantCulture, $"MNIST {source} digits re-drawn, pen {ratio:0.00} of the digit's size, random size 35-140 px and place");
+
+    /// <summary>
+    /// The ten trajectories drawn with a round pen <paramref name="pen"/> pixels wide at each of the
+    /// <see cref="Placements"/>, as the server decodes the page's PNG: the ink on the pad.
+    /// </summary>
+    public static IEnumerable<LabeledInk> Trajectories(double pen)
+    {
+        foreach (var (_, size, left, top) in Placements)
+        {
+            for (var digit = 0; digit < 10; digit++)
+            {
+                var (ink, w, h) = ImagePreprocessor.DecodeToInk(DigitStrokes.RenderPng(digit, Pad, pen, left, top, size), ImageLimits.Default);
+                yield return new LabeledInk(ink, w, h, digit);
+            }
+        }
+    }
+
+    /// <summary>The first <paramref name="count"/> images re-drawn with a pen of the given share of their size (<see cref="Redraw"/>), each somewhere on the pad.</summary>
+    public static IEnumerable<LabeledInk> Redrawn(LabeledImages images, int count, double ratio, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        count = Math.Min(count, images.Count);
+        for (var i = 0; i < count; i++) yield return new LabeledInk(Redraw(images.Image(i), ratio, rng), Pad, Pad, images.Labels[i]);
+    }
+
+    private static DrawnRow Score(Predictor predictor, string name, IEnumerable<LabeledInk> images)
+    {
+        int asIs = 0, normalized = 0, n = 0;
+        foreach (var image in images)
+        {
+            n++;
+            if (predictor.Predict(ImagePreprocessor.FromInk(image.Ink, image.Width, image.Height, normalizeStroke: false)).Index == image.Label) asIs++;
+            if (predictor.Predict(ImagePreprocessor.FromInk(image.Ink, image.Width, image.Height)).Index == image.Label) normalized++;
+        }
+        return new DrawnRow(name, n, (double)asIs / n, (double)normalized / n);
     }
 
     /// <summary>An MNIST digit as if drawn with a round pen of the given width (a share of its size) somewhere on the pad.</summary>

@@ -22,7 +22,78 @@ namespace Mnist.Bench
             root.Subcommands.Add(PlainLoop(output));
             root.Subcommands.Add(Engines(output));
             root.Subcommands.Add(Surrogate(output));
+            root.Subcommands.Add(Robust(output));
             return root;
+        }
+
+        /// <summary>The robust command's settings, as parsed.</summary>
+        internal sealed record RobustSettings(string Model, string? DataDir, int Count, int Seed, RobustSplit Split, InferenceEngineKind Engine, int? Threads, string? Markdown, string? Json);
+
+        /// <summary>The accuracy on digits that are not MNIST's images as they come: drawn, distorted, typed in handwriting fonts.</summary>
+        private static Command Robust(TextWriter output)
+        {
+            var model = new Option<string>("--model") { Description = "A run folder or model file.", Required = true };
+            var dataDir = new Option<string?>("--data-dir") { Description = "Folder of the MNIST IDX files." };
+            var split = new Option<string>("--split")
+            {
+                Description = "Where the MNIST-derived rows come from: test (report once) or validation (the images of the training file the model's run held out, by its manifest's options; seed 42 by default): choose settings on validation.",
+                DefaultValueFactory = _ => "test",
+            }.AcceptOnlyFromAmong("test", "validation");
+            var count = new Option<int>("--count") { Description = "MNIST images per MNIST-derived row.", DefaultValueFactory = _ => 1000 };
+            count.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--count must be at least 1"); });
+            var seed = new Option<int>("--seed") { Description = "Which MNIST images, and the random sizes, places and distortions.", DefaultValueFactory = _ => 42 };
+            var engine = new Option<string>("--engine") { Description = "torch or onnx.", DefaultValueFactory = _ => InferenceEngines.TorchName }
+                .AcceptOnlyFromAmong(InferenceEngines.TorchName, InferenceEngines.OnnxName);
+            var threads = new Option<int?>("--threads") { Description = "libtorch threads, and ONNX Runtime's intra-op threads (default: all cores)." };
+            var markdown = new Option<string?>("--markdown") { Description = "Also write the table (Markdown) to this file." };
+            var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
+            var command = new Command("robust", "Accuracy on digits that are not MNIST's images as they come: drawn on the pad, distorted, typed in handwriting-like fonts; each row and their minimum.")
+            {
+                model, dataDir, split, count, seed, engine, threads, markdown, json,
+            };
+            command.SetAction(parse => RunRobust(output, ReadRobust(parse), Environment.GetCommandLineArgs().Skip(1)));
+            return command;
+        }
+
+        internal static RobustSettings ReadRobust(ParseResult parse) => new(
+            parse.GetRequiredValue<string>("--model"),
+            parse.GetValue<string?>("--data-dir"),
+            parse.GetValue<int>("--count"),
+            parse.GetValue<int>("--seed"),
+            Enum.Parse<RobustSplit>(parse.GetRequiredValue<string>("--split"), ignoreCase: true),
+            InferenceEngines.Parse(parse.GetRequiredValue<string>("--engine")),
+            parse.GetValue<int?>("--threads"),
+            parse.GetValue<string?>("--markdown"),
+            parse.GetValue<string?>("--json"));
+
+        internal static int RunRobust(TextWriter output, RobustSettings settings, IEnumerable<string> commandLine)
+        {
+            var missing = FontDigits.Missing(FontDigits.Fonts);
+            if (missing.Count > 0)
+            {
+                output.WriteLine($"Fonts missing: {string.Join(", ", missing.Select(f => f.File))}. Install them: apt-get install -y {string.Join(' ', missing.Select(f => f.Package).Distinct())}");
+                return 1;
+            }
+            Engine.Configure(settings.Threads, "cpu");
+            using var engine = InferenceEngines.Load(settings.Engine, settings.Model, settings.Threads ?? Environment.ProcessorCount);
+            if (engine.Manifest.Dataset != DatasetInfo.Mnist.Name)
+            {
+                output.WriteLine($"{engine.Path} is a {engine.Manifest.Dataset} model; the robustness benchmark reads digits (an MNIST model).");
+                return 1;
+            }
+            var data = Dataset.Load(DataLocator.Resolve(settings.DataDir, DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: settings.Split == RobustSplit.Validation);
+            var split = settings.Split.ToString().ToLowerInvariant();
+            var training = engine.Manifest.Training;
+            var source = RobustBenchmark.Source(data, settings.Split, settings.Count, settings.Seed, training);
+            var rows = RobustBenchmark.Run(RobustBenchmark.Classes(engine), RobustBenchmark.Sets(source, split, settings.Seed, FontDigits.Fonts), output);
+            var report = new RobustReport("dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', commandLine), Machine.Detect().Describe(),
+                engine.Path, engine.EngineName, split, RobustBenchmark.Describe(settings.Split, training), source.Count, settings.Seed, rows);
+            var table = RobustBenchmark.ToMarkdown(report);
+            output.WriteLine();
+            output.Write(table);
+            if (settings.Markdown is { } markdownPath) AtomicFile.WriteAllText(markdownPath, table);
+            if (settings.Json is { } jsonPath) AtomicFile.WriteAllText(jsonPath, Json.Serialize(report));
+            return 0;
         }
 
         /// <summary>How the surrogate should learn from pruned trials: a multi-fidelity test problem searched with each choice.</summary>

@@ -30,8 +30,26 @@ public static class DigitStrokes
     /// the digit's box at (<paramref name="left"/>, <paramref name="top"/>) and
     /// <paramref name="size"/> pixels tall; PNG-encoded.
     /// </summary>
-    public static byte[] RenderPng(int digit, int side, double penWidth, double left, double top, double size)
+    public static byte[] RenderPng(int digit, int side, double penWidth, double left, double top, double size) =>
+        RenderPad(side, penWidth, fill: false, (canvas, paint) =>
+        {
+            foreach (var stroke in For(digit))
+            {
+                using var path = new SKPath();
+                path.MoveTo((float)(left + stroke[0].X * size), (float)(top + stroke[0].Y * size));
+                foreach (var (x, y) in stroke.Skip(1)) path.LineTo((float)(left + x * size), (float)(top + y * size));
+                canvas.DrawPath(path, paint);
+            }
+        });
+
+    /// <summary>
+    /// A square pad of <paramref name="side"/> pixels, black, on which <paramref name="draw"/> draws
+    /// in white with a round, anti-aliased pen <paramref name="penWidth"/> pixels wide (filling the
+    /// shapes it draws too when <paramref name="fill"/>; a pen of 0 then only fills); PNG-encoded.
+    /// </summary>
+    public static byte[] RenderPad(int side, double penWidth, bool fill, Action<SKCanvas, SKPaint> draw)
     {
+        ArgumentNullException.ThrowIfNull(draw);
         using var surface = SKSurface.Create(new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.Black);
@@ -39,18 +57,12 @@ public static class DigitStrokes
         {
             Color = SKColors.White,
             IsAntialias = true,
-            Style = SKPaintStyle.Stroke,
+            Style = !fill ? SKPaintStyle.Stroke : penWidth > 0 ? SKPaintStyle.StrokeAndFill : SKPaintStyle.Fill,
             StrokeWidth = (float)penWidth,
             StrokeCap = SKStrokeCap.Round,
             StrokeJoin = SKStrokeJoin.Round,
         };
-        foreach (var stroke in For(digit))
-        {
-            using var path = new SKPath();
-            path.MoveTo((float)(left + stroke[0].X * size), (float)(top + stroke[0].Y * size));
-            foreach (var (x, y) in stroke.Skip(1)) path.LineTo((float)(left + x * size), (float)(top + y * size));
-            canvas.DrawPath(path, paint);
-        }
+        draw(canvas, paint);
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();

@@ -28,15 +28,7 @@ public sealed class TrainingData : IDisposable
     /// <summary>Takes the first <c>TrainLimit</c> images (and a stratified <c>DataFraction</c> of them), splits off a stratified validation part, and fixes the normalisation on the training part.</summary>
     public static TrainingData Create(LabeledImages all, TrainingOptions options, int classes, Device device)
     {
-        var images = all.Take(options.TrainLimit);
-        if (options.DataFraction < 1)
-        {
-            var (_, share) = StratifiedSplit.Split(images.Labels, options.DataFraction, options.Seed + 1);
-            images = images.Select(share);
-        }
-        var (trainIdx, valIdx) = StratifiedSplit.Split(images.Labels, options.ValidationFraction, options.Seed);
-        var train = images.Select(trainIdx);
-        var validation = images.Select(valIdx);
+        var (train, validation) = Split(all, options);
         var normalization = options.Standardize ? Normalization.Standardize(train) : Normalization.UnitRange;
         return new TrainingData(
             Preprocessing.ToUnitTensor(train, device),
@@ -45,6 +37,26 @@ public sealed class TrainingData : IDisposable
             Preprocessing.Labels(validation, device),
             normalization,
             classes);
+    }
+
+    /// <summary>
+    /// The images a run trains on and the ones it holds out for validation, from the training
+    /// file: the first <c>TrainLimit</c> images (a stratified <c>DataFraction</c> of them), split
+    /// by <c>ValidationFraction</c> and <c>Seed</c>. With the default options, the validation part
+    /// is the tenth of the training file that a default run never trains on.
+    /// </summary>
+    public static (LabeledImages Train, LabeledImages Validation) Split(LabeledImages all, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(all);
+        ArgumentNullException.ThrowIfNull(options);
+        var images = all.Take(options.TrainLimit);
+        if (options.DataFraction < 1)
+        {
+            var (_, share) = StratifiedSplit.Split(images.Labels, options.DataFraction, options.Seed + 1);
+            images = images.Select(share);
+        }
+        var (trainIdx, valIdx) = StratifiedSplit.Split(images.Labels, options.ValidationFraction, options.Seed);
+        return (images.Select(trainIdx), images.Select(valIdx));
     }
 
     public void Dispose()
