@@ -27,7 +27,7 @@ namespace Mnist.Bench
         }
 
         /// <summary>The robust command's settings, as parsed.</summary>
-        internal sealed record RobustSettings(string Model, string? DataDir, int Count, int Seed, RobustSplit Split, InferenceEngineKind Engine, int? Threads, string? Markdown, string? Json);
+        internal sealed record RobustSettings(string Model, string? DataDir, int Count, int Seed, RobustSplit Split, InferenceEngineKind Engine, int? Threads, int Tta, string? Markdown, string? Json);
 
         /// <summary>The accuracy on digits that are not MNIST's images as they come: drawn, distorted, typed in handwriting fonts.</summary>
         private static Command Robust(TextWriter output)
@@ -42,14 +42,15 @@ namespace Mnist.Bench
             var count = new Option<int>("--count") { Description = "MNIST images per MNIST-derived row.", DefaultValueFactory = _ => 1000 };
             count.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--count must be at least 1"); });
             var seed = new Option<int>("--seed") { Description = "Which MNIST images, and the random sizes, places and distortions.", DefaultValueFactory = _ => 42 };
-            var engine = new Option<string>("--engine") { Description = "torch or onnx.", DefaultValueFactory = _ => InferenceEngines.TorchName }
-                .AcceptOnlyFromAmong(InferenceEngines.TorchName, InferenceEngines.OnnxName);
+            var engine = new Option<string>("--engine") { Description = "torch or onnx.", DefaultValueFactory = _ => Choice.Name(InferenceEngineKind.Torch) }
+                .AcceptOnlyFromAmong([.. Choice.Names<InferenceEngineKind>()]);
             var threads = new Option<int?>("--threads") { Description = "libtorch threads, and ONNX Runtime's intra-op threads (default: all cores)." };
+            var tta = new Option<int>("--tta") { Description = "Test-time augmentation: each answer the mean over the image and this many fixed variants (as serve --tta).", DefaultValueFactory = _ => 0 };
             var markdown = new Option<string?>("--markdown") { Description = "Also write the table (Markdown) to this file." };
             var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
             var command = new Command("robust", "Accuracy on digits that are not MNIST's images as they come: drawn on the pad, distorted, typed in handwriting-like fonts; each row and their minimum.")
             {
-                model, dataDir, split, count, seed, engine, threads, markdown, json,
+                model, dataDir, split, count, seed, engine, threads, tta, markdown, json,
             };
             command.SetAction(parse => RunRobust(output, ReadRobust(parse), Environment.GetCommandLineArgs().Skip(1)));
             return command;
@@ -61,8 +62,9 @@ namespace Mnist.Bench
             parse.GetValue<int>("--count"),
             parse.GetValue<int>("--seed"),
             Enum.Parse<RobustSplit>(parse.GetRequiredValue<string>("--split"), ignoreCase: true),
-            InferenceEngines.Parse(parse.GetRequiredValue<string>("--engine")),
+            Choice.Parse<InferenceEngineKind>("engine", parse.GetRequiredValue<string>("--engine")),
             parse.GetValue<int?>("--threads"),
+            parse.GetValue<int>("--tta"),
             parse.GetValue<string?>("--markdown"),
             parse.GetValue<string?>("--json"));
 
@@ -74,8 +76,9 @@ namespace Mnist.Bench
                 output.WriteLine($"Fonts missing: {string.Join(", ", missing.Select(f => f.File))}. Install them: apt-get install -y {string.Join(' ', missing.Select(f => f.Package).Distinct())}");
                 return 1;
             }
-            Engine.Configure(settings.Threads, "cpu");
-            using var engine = InferenceEngines.Load(settings.Engine, settings.Model, settings.Threads ?? Environment.ProcessorCount);
+            Engine.Configure(settings.Threads, DeviceKind.Cpu);
+            TestTimeAugmentation.Check(settings.Tta);
+            using var engine = TestTimeAugmentation.Engine(InferenceEngines.Load(settings.Engine, settings.Model, settings.Threads ?? Environment.ProcessorCount), settings.Tta);
             if (engine.Manifest.Dataset != DatasetInfo.Mnist.Name)
             {
                 output.WriteLine($"{engine.Path} is a {engine.Manifest.Dataset} model; the robustness benchmark reads digits (an MNIST model).");
@@ -87,7 +90,7 @@ namespace Mnist.Bench
             var source = RobustBenchmark.Source(data, settings.Split, settings.Count, settings.Seed, training);
             var rows = RobustBenchmark.Run(RobustBenchmark.Classes(engine), RobustBenchmark.Sets(source, split, settings.Seed, FontDigits.Fonts), output);
             var report = new RobustReport("dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', commandLine), Machine.Detect().Describe(),
-                engine.Path, engine.EngineName, split, RobustBenchmark.Describe(settings.Split, training), source.Count, settings.Seed, rows);
+                engine.Path, Choice.Name(engine.Kind), split, RobustBenchmark.Describe(settings.Split, training), source.Count, settings.Seed, rows);
             var table = RobustBenchmark.ToMarkdown(report);
             output.WriteLine();
             output.Write(table);

@@ -274,17 +274,17 @@ public sealed class RobustBenchmarkTests
     }
 
     [Fact]
-    public void The_command_parses_its_options_and_defaults_to_the_test_split_1000_images_seed_42_and_torch()
+    public void The_command_parses_its_options_and_defaults_to_the_test_split_1000_images_seed_42_torch_and_no_tta()
     {
         var root = BenchApp.Build(TextWriter.Null);
 
-        var given = root.Parse("robust --model runs/a --data-dir d --split validation --count 300 --seed 7 --engine onnx --threads 2 --markdown r.md --json r.json");
+        var given = root.Parse("robust --model runs/a --data-dir d --split validation --count 300 --seed 7 --engine onnx --threads 2 --tta 3 --markdown r.md --json r.json");
         var defaults = root.Parse("robust --model runs/a");
 
         Assert.Empty(given.Errors);
-        Assert.Equal(new BenchApp.RobustSettings("runs/a", "d", 300, 7, RobustSplit.Validation, InferenceEngineKind.Onnx, 2, "r.md", "r.json"), BenchApp.ReadRobust(given));
+        Assert.Equal(new BenchApp.RobustSettings("runs/a", "d", 300, 7, RobustSplit.Validation, InferenceEngineKind.Onnx, 2, 3, "r.md", "r.json"), BenchApp.ReadRobust(given));
         Assert.Empty(defaults.Errors);
-        Assert.Equal(new BenchApp.RobustSettings("runs/a", null, 1000, 42, RobustSplit.Test, InferenceEngineKind.Torch, null, null, null), BenchApp.ReadRobust(defaults));
+        Assert.Equal(new BenchApp.RobustSettings("runs/a", null, 1000, 42, RobustSplit.Test, InferenceEngineKind.Torch, null, 0, null, null), BenchApp.ReadRobust(defaults));
     }
 
     [Theory]
@@ -303,7 +303,7 @@ public sealed class RobustBenchmarkTests
     {
         using var dir = new TempDir();
         var model = SeedModelFile.SaveUntrained(dir.File("model.ckpt"), seed: 1);
-        var settings = new BenchApp.RobustSettings(model, TestData.MnistDir, 20, 42, RobustSplit.Validation, InferenceEngineKind.Torch, null, dir.File("r.md"), dir.File("r.json"));
+        var settings = new BenchApp.RobustSettings(model, TestData.MnistDir, 20, 42, RobustSplit.Validation, InferenceEngineKind.Torch, null, 0, dir.File("r.md"), dir.File("r.json"));
         var log = new StringWriter();
 
         var code = BenchApp.RunRobust(log, settings, ["robust", "--model", model]);
