@@ -37,12 +37,20 @@ internal static class PipelineCommand
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
+    private static readonly Option<int> Ensemble = new("--ensemble")
+    {
+        Description = "Deliver an ensemble of K models (the mean of their probabilities): the final model and K - 1 more, from --ensemble-from. 1: the final model alone.",
+        DefaultValueFactory = _ => Defaults.Ensemble,
+    };
+    private static readonly ChoiceOption<EnsembleSource> EnsembleFrom = new("--ensemble-from",
+        "seeds (the best configuration trained again with seed + 1, seed + 2, ...) or trials (the next best trials' configurations, each trained as the final model is).",
+        Defaults.EnsembleFrom);
 
     public static Command Create(CliContext context)
     {
         var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
         {
-            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Enqueue, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Enqueue, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard, Ensemble, EnsembleFrom,
         };
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
@@ -76,5 +84,7 @@ internal static class PipelineCommand
         Threads = parse.GetValue(Threads),
         Device = Device.Read(parse),
         TensorBoardDir = parse.GetValue(TensorBoard),
+        Ensemble = parse.GetValue(Ensemble),
+        EnsembleFrom = EnsembleFrom.Read(parse),
     };
 }

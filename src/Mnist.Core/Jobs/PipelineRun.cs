@@ -92,6 +92,22 @@ public sealed record PipelineRequest
 
     /// <summary>Where to write TensorBoard event files: search/ (trial_N inside), final/ and seed-baseline/; null for none.</summary>
     public string? TensorBoardDir { get; init; }
+
+    /// <summary>How many models the delivered model averages: 1 for the final model alone, K for an ensemble of the final model and K − 1 more (<see cref="EnsembleFrom"/>).</summary>
+    public int Ensemble { get; init; } = 1;
+
+    /// <summary>Where an ensemble's other members come from.</summary>
+    public EnsembleSource EnsembleFrom { get; init; } = EnsembleSource.Seeds;
+}
+
+/// <summary>Where a pipeline's ensemble members after the final model come from (<see cref="Choice"/> names: <c>seeds</c>, <c>trials</c>).</summary>
+public enum EnsembleSource
+{
+    /// <summary>The best configuration trained again with seeds seed + 1, seed + 2, …</summary>
+    Seeds,
+
+    /// <summary>The next best trials' configurations (completed ones first, then pruned ones by their score), each trained as the final model is.</summary>
+    Trials,
 }
 
 /// <summary>How the job went, written to pipeline.json and pipeline.md.</summary>
@@ -115,7 +131,12 @@ public sealed record PipelineSummary(
     string ModelPath,
     int PrunedTrials = 0,
     double SearchEpochs = 0,
-    int FinalEpochsFromTrial = 0);
+    int FinalEpochsFromTrial = 0,
+    int EnsembleSize = 1,
+    string? EnsembleFrom = null,
+    double? EnsembleTestAccuracy = null,
+    double? EnsembleTestLoss = null,
+    double? EnsembleSeconds = null);
 
 /// <summary>
 /// <c>mnist pipeline</c>, the seed's whole job: search, retrain the best configuration on all the
@@ -130,6 +151,10 @@ public static class PipelineRun
     /// <summary>A pipeline folder's layout: the study (beside them), the final run's folder, the seed baseline's, and the summary as JSON and Markdown.</summary>
     public const string FinalDir = "final";
     public const string SeedBaselineDir = "seed-baseline";
+    public const string EnsembleDir = "ensemble";
+
+    /// <summary>The folder of ensemble member <paramref name="number"/> (2 to K; the final model is member 1).</summary>
+    public static string MemberDir(int number) => $"member-{number}";
     public const string SummaryFileName = "pipeline.json";
     public const string SummaryMarkdownName = "pipeline.md";
 
@@ -140,6 +165,7 @@ public static class PipelineRun
         var preset = request.Preset;
         var outDir = Path.GetFullPath(request.OutDir);
 
+        SettingException.Check(request.Ensemble >= 1, "ensemble", request.Ensemble, "must be at least 1 (1: the final model alone)");
         var hyperband = request.Oracle == OracleKind.Hyperband;
         var pruner = request.Pruner ?? (hyperband ? PrunerKind.None : preset.Pruner); // Hyperband halves by itself
         log.WriteLine(hyperband
@@ -182,12 +208,18 @@ public static class PipelineRun
             seed = await Train(Path.Combine(outDir, SeedBaselineDir), ModelConfig.Seed, finalOptions, request, progress?.Invoke(), log, ct).ConfigureAwait(false);
         }
 
+        EnsembleOutcome? ensemble = null;
+        var ensembleClock = Stopwatch.StartNew();
+        if (request.Ensemble > 1) ensemble = await Ensemble(request, outDir, report, config, finalDir, finalOptions, progress, log, ct).ConfigureAwait(false);
+
         var summary = new PipelineSummary(
             preset.Name, report.Trials.Count, report.Completed, searchSeconds,
             report.Best.Id, report.Best.Score, report.Best.Hyperparameters,
             config, final.Fit.History.Count, final.Elapsed.TotalSeconds, final.Test.Accuracy, final.Test.Loss,
             seed?.Test.Accuracy, seed?.Fit.History.Count, seed?.Elapsed.TotalSeconds,
-            total.Elapsed.TotalSeconds, final.ModelPath, report.Pruned, report.EpochsTrained, final.ContinuedFrom?.Epochs ?? 0);
+            total.Elapsed.TotalSeconds, ensemble?.ModelPath ?? final.ModelPath, report.Pruned, report.EpochsTrained, final.ContinuedFrom?.Epochs ?? 0,
+            request.Ensemble, ensemble is null ? null : Choice.Name(request.EnsembleFrom), ensemble?.Test.Accuracy, ensemble?.Test.Loss,
+            ensemble is null ? null : ensembleClock.Elapsed.TotalSeconds);
         AtomicFile.WriteAllText(Path.Combine(outDir, SummaryFileName), Json.Serialize(summary));
         AtomicFile.WriteAllText(Path.Combine(outDir, SummaryMarkdownName), ToMarkdown(summary));
         var page = await RunReport.WriteAsync(new ReportRequest
@@ -198,6 +230,55 @@ public static class PipelineRun
         log.WriteLine($"Report: {page.Path}");
         return summary;
     }
+
+    /// <summary>
+    /// The ensemble of the final model and K − 1 more, trained as the final model is (each in its own
+    /// run folder, so that an interruption resumes it), combined in <see cref="EnsembleDir"/>.
+    /// </summary>
+    private static async Task<EnsembleOutcome> Ensemble(PipelineRequest request, string outDir, StudyReport report, ModelConfig config, string finalDir,
+        TrainingOptions finalOptions, Func<ITrainingObserver?>? progress, TextWriter log, CancellationToken ct)
+    {
+        var others = request.EnsembleFrom == EnsembleSource.Seeds
+            ? Enumerable.Range(1, request.Ensemble - 1).Select(k => (Config: config, Options: finalOptions with { Seed = request.Seed + k }, What: $"the best configuration with seed {request.Seed + k}")).ToList()
+            : OtherTrials(report, request.Ensemble - 1).Select(t => (Config: ModelBuilder.Configure(new HyperParameters(t.Hyperparameters)), Options: finalOptions, What: $"trial {t.Id}'s configuration")).ToList();
+        var members = new List<string> { finalDir };
+        for (var i = 0; i < others.Count; i++)
+        {
+            var (memberConfig, options, what) = others[i];
+            var dir = Path.Combine(outDir, MemberDir(i + 2));
+            log.WriteLine($"== Ensemble member {i + 2} of {request.Ensemble}: {what}: {memberConfig}");
+            await Train(dir, memberConfig, options, request, progress?.Invoke(), log, ct).ConfigureAwait(false);
+            members.Add(dir);
+        }
+        var ensembleDir = Path.Combine(outDir, EnsembleDir);
+        if (Directory.Exists(ensembleDir)) Directory.Delete(ensembleDir, recursive: true); // combined again from its members, which are all on disk
+        log.WriteLine($"== Ensemble of {members.Count}: {ensembleDir}");
+        var outcome = await EnsembleRun.RunAsync(new EnsembleRequest { OutDir = ensembleDir, Models = members, DataDir = request.DataDir, Threads = request.Threads, Device = request.Device }, log, ct)
+            .ConfigureAwait(false);
+        log.WriteLine(outcome.ToText());
+        return outcome;
+    }
+
+    /// <summary>The <paramref name="count"/> best trials after the best with a score and hyperparameters of their own: completed ones by rank, then pruned ones by their score.</summary>
+    internal static IReadOnlyList<TrialRecord> OtherTrials(StudyReport report, int count)
+    {
+        var goal = Tuning.Objective.Of(report.Objective);
+        var completed = report.Trials.Where(t => t.Status == TrialStatus.Completed && t.Score is not null);
+        var pruned = report.Trials.Where(t => t.Status == TrialStatus.Pruned && t.Score is not null).OrderBy(t => goal.LossOf(t.Score!.Value));
+        var chosen = completed.Concat(pruned)
+            .Where(t => t.Id != report.Best?.Id)
+            .DistinctBy(t => string.Join(",", t.Hyperparameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value:R}")))
+            .Where(t => report.Best is null || !SameHyperparameters(t, report.Best))
+            .Take(count).ToList();
+        if (chosen.Count < count)
+        {
+            throw new InvalidOperationException($"an ensemble of {count + 1} from the study's trials needs {count} more trials with a score besides the best, and the study has {chosen.Count}; take its members from seeds instead");
+        }
+        return chosen;
+    }
+
+    private static bool SameHyperparameters(TrialRecord a, TrialRecord b) =>
+        a.Hyperparameters.Count == b.Hyperparameters.Count && a.Hyperparameters.All(p => b.Hyperparameters.TryGetValue(p.Key, out var v) && v == p.Value);
 
     /// <summary>
     /// Where the final training starts: from scratch, or (when the search trained on all the data
@@ -252,6 +333,11 @@ public static class PipelineRun
         sb.AppendLine();
         sb.AppendLine();
         sb.AppendLine(inv, $"Best configuration: {s.FinalConfig}. Total wall time {s.TotalSeconds / 60:0.0} min.");
+        if (s.EnsembleTestAccuracy is { } ensembleAccuracy)
+        {
+            sb.AppendLine();
+            sb.AppendLine(inv, $"Ensemble of {s.EnsembleSize} (the final model and {s.EnsembleSize - 1} more from {s.EnsembleFrom}): test accuracy {ensembleAccuracy * 100:0.00}%, loss {s.EnsembleTestLoss:0.0000}; its members trained and combined in {s.EnsembleSeconds / 60:0.0} min.");
+        }
         return sb.ToString();
     }
 }

@@ -64,7 +64,19 @@ public sealed record ReportPage(string Title, DateTimeOffset Written, IReadOnlyL
         }
         facts.Add(("epochs trained", history.Count.ToString(Inv)));
         if (m.Best is { } best) facts.Add(("best epoch", string.Create(Inv, $"{best.Epoch} ({best.Monitor} {best.Value:0.0000})")));
-        facts.Add(("weights of epoch", m.Epoch.ToString(Inv)));
+        if (m.Members is { Count: > 0 } members)
+        {
+            facts.Add(("ensemble", string.Create(Inv, $"{members.Count} members, the mean of their probabilities")));
+            for (var i = 0; i < members.Count; i++)
+            {
+                var member = members[i];
+                facts.Add(($"member {i}", string.Create(Inv, $"{member.Source}: {member.Hyperparameters}, epoch {member.Epoch}{(member.TestAccuracy is { } a ? $", test accuracy {a * 100:0.00}%" : "")}")));
+            }
+        }
+        else
+        {
+            facts.Add(("weights of epoch", m.Epoch.ToString(Inv)));
+        }
         if (history.Count > 0) facts.Add(("training time", string.Create(Inv, $"{history.Sum(h => h.Seconds) / 60:0.0} min")));
         facts.Add(("parameters", m.TotalParams.ToString("N0", Inv)));
         facts.Add(("created", m.CreatedUtc.ToString("u", Inv)));
@@ -140,6 +152,10 @@ public sealed record ReportPage(string Title, DateTimeOffset Written, IReadOnlyL
             ("test loss", s.TestLoss.ToString("0.0000", Inv)),
         };
         if (s.SeedTestAccuracy is { } seed) facts.Add(("seed model, same budget", string.Create(Inv, $"{seed * 100:0.00}% ({s.SeedEpochs} epochs, {s.SeedSeconds / 60:0.0} min)")));
+        if (s.EnsembleTestAccuracy is { } ensemble)
+        {
+            facts.Add(("ensemble", string.Create(Inv, $"{s.EnsembleSize} models (the final one and {s.EnsembleSize - 1} from {s.EnsembleFrom}): test accuracy {ensemble * 100:0.00}%, loss {s.EnsembleTestLoss:0.0000}; {s.EnsembleSeconds / 60:0.0} min")));
+        }
         facts.Add(("total", string.Create(Inv, $"{s.TotalSeconds / 60:0.0} min")));
         return new ReportSection("Pipeline", null, [new FactsBlock("pipeline", null, facts)]);
     }

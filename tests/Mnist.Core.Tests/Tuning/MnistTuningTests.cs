@@ -136,6 +136,43 @@ public sealed class MnistTuningTests
         }
     }
 
+    [Fact]
+    public async Task Given_an_ensemble_of_3_from_seeds_When_the_pipeline_ends_Then_it_delivers_the_ensemble_of_the_final_model_and_two_more_seeds()
+    {
+        using var dir = new TempDir();
+
+        var summary = await PipelineRun.RunAsync(TinyPipeline(dir.Path) with { Ensemble = 3 });
+
+        Assert.Equal(Path.Combine(dir.Path, PipelineRun.EnsembleDir, RunFolder.ModelFileName), summary.ModelPath);
+        var members = ModelFile.Read(summary.ModelPath).Manifest.Members!;
+        Assert.Equal([PipelineRun.FinalDir, PipelineRun.MemberDir(2), PipelineRun.MemberDir(3)], members.Select(m => Path.GetFileName(Path.GetDirectoryName(m.Source))));
+        Assert.Equal([42, 43, 44], members.Select(m => m.Training!.Seed));
+        Assert.All(members, m => Assert.Equal(summary.FinalConfig, m.Hyperparameters));
+        Assert.Equal((3, "seeds"), (summary.EnsembleSize, summary.EnsembleFrom));
+        Assert.InRange(summary.EnsembleTestAccuracy!.Value, 0.5, 1.0);
+        Assert.Contains("Ensemble of 3", File.ReadAllText(Path.Combine(dir.Path, PipelineRun.SummaryMarkdownName)), StringComparison.Ordinal);
+        Assert.Contains("<h2>Run <code>ensemble</code></h2>", File.ReadAllText(Path.Combine(dir.Path, RunReport.FileName)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_ensemble_from_trials_takes_the_completed_trials_by_rank_then_the_pruned_by_score_skipping_the_best_and_repeats()
+    {
+        static TrialRecord T(int id, TrialStatus status, double? score, double conv1) =>
+            new(id, status, new Dictionary<string, double> { ["conv1_filters"] = conv1 }, [], score, 1, null, "w", null, null, null, null, 1);
+        var trials = new[]
+        {
+            T(0, TrialStatus.Completed, 0.97, 32), T(1, TrialStatus.Pruned, 0.95, 48), T(2, TrialStatus.Completed, 0.99, 64),
+            T(3, TrialStatus.Completed, 0.98, 32), T(4, TrialStatus.Pruned, 0.96, 80), T(5, TrialStatus.Failed, null, 96),
+        };
+        var definition = new StudyDefinition("s", ModelBuilder.SeedSearchSpace().Parameters, TuningObjective.ValAccuracy);
+        var report = StudyReport.From(definition, trials);
+
+        var others = PipelineRun.OtherTrials(report, 3);
+
+        Assert.Equal([3, 4, 1], others.Select(t => t.Id)); // 2 is the best, 0 repeats 3's configuration
+        Assert.Throws<InvalidOperationException>(() => PipelineRun.OtherTrials(report, 4));
+    }
+
     private static PipelineRequest TinyPipeline(string dir) => new()
     {
         OutDir = dir,
