@@ -157,7 +157,8 @@ public static class Augmentation
         {
             // Pixels to normalised coordinates (align_corners false: the width spans 2).
             var toNormalised = tensor(new[] { 2f / batch.shape[3], 2f / batch.shape[2] }, dtype: grid.dtype, device: grid.device);
-            grid = grid.add(displacement.to(grid.dtype).mul(toNormalised));
+            using var one = 1.ToScalar();
+            grid = grid.addcmul_(displacement.to(grid.dtype), toNormalised, one);
         }
         var result = F.grid_sample(batch, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
         return result.MoveToOuterDisposeScope();
@@ -177,11 +178,12 @@ public static class Augmentation
         using var scope = NewDisposeScope();
         // The separable Gaussian as two small matrix products (rows, then columns): the same sums
         // as a separable conv2d with reflect padding, in one batched GEMM each.
-        var rows = GaussianSmoothing((int)noise.shape[2], sigma, noise.dtype, noise.device);
-        var columnsT = GaussianSmoothing((int)noise.shape[3], sigma, noise.dtype, noise.device).t();
+        // α scales the small row matrix rather than the field.
         using var scale = alpha.ToScalar();
-        var smoothed = rows.matmul(noise).matmul(columnsT).mul_(scale);
-        return smoothed.permute(0, 2, 3, 1).contiguous().MoveToOuterDisposeScope();
+        var rows = GaussianSmoothing((int)noise.shape[2], sigma, noise.dtype, noise.device).mul_(scale);
+        var columnsT = GaussianSmoothing((int)noise.shape[3], sigma, noise.dtype, noise.device).t();
+        var smoothed = rows.matmul(noise).matmul(columnsT);
+        return smoothed.permute(0, 2, 3, 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -230,13 +232,15 @@ public static class Augmentation
         var sign = t.sign();
         var size = t.abs();
         var first = size.clamp(zero, one);
+        // lerp(a, b, w) is a + w·(b − a), exactly a at w = 0 and exactly b at w = 1; the second
+        // step (|t| > 1) starts from the first's full result, D(x).
         var once = Dilate3x3(batch.mul(sign)).mul_(sign);
-        var result = batch.add(once.sub(batch).mul_(first));
+        var result = batch.lerp(once, first);
         if (size.gt(one).any().item<bool>())
         {
             var second = size.sub(one).clamp_(zero, one);
             var twice = Dilate3x3(once.mul(sign)).mul_(sign);
-            result = result.add_(twice.sub(once).mul_(second));
+            result = result.lerp(twice, second);
         }
         return result.MoveToOuterDisposeScope();
     }
