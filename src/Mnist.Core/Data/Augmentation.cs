@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -42,6 +43,7 @@ public sealed record AugmentationOptions(double RotationDegrees = 10, double Zoo
     public double StrokeJitter { get; init; }
 
     /// <summary>True when no transform moves a pixel: the seed's ranges, the shear and the elastic distortion are all 0.</summary>
+    [JsonIgnore]
     public bool IsGeometricIdentity => RotationDegrees == 0 && Zoom == 0 && Shift == 0 && ShearDegrees == 0 && ElasticAlpha == 0;
 
     /// <summary>True when every augmentation is off: the batch is returned unchanged and nothing is drawn.</summary>

@@ -145,6 +145,20 @@ public sealed class ExtendedAugmentationTests
     }
 
     [Fact]
+    public void Every_augmentation_on_leaves_no_tensor_alive_but_its_result()
+    {
+        using var batch = RealBatch(16);
+        using var g = new Generator(9);
+        var options = Everything with { StrokeJitter = 1.5 }; // the second dilation too
+        Augmentation.Apply(batch, options, g).Dispose();
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        for (var i = 0; i < 3; i++) Augmentation.Apply(batch, options, g).Dispose();
+
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void Elastic_distortion_moves_pixels_but_keeps_the_ink_and_the_value_range()
     {
         using var batch = RealBatch(64);
@@ -325,6 +339,7 @@ public sealed class ExtendedAugmentationTests
         Assert.Contains("\"elastic_alpha\": 34", json, StringComparison.Ordinal);
         Assert.Contains("\"shear_degrees\": 10", json, StringComparison.Ordinal);
         Assert.Contains("\"stroke_jitter\": 0.5", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("geometric", json, StringComparison.Ordinal);
         Assert.Equal(options, Json.Deserialize<TrainingOptions>(json, "test"));
     }
 
