@@ -37,7 +37,7 @@ internal static class PipelineCommand
     private static readonly Option<bool> CompareSeed = new("--compare-seed") { Description = "Also train the seed's final model under the same final budget and report both." };
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick experiments)." };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => Defaults.Seed };
-    private static readonly AugmentationFlags Augment = new();
+    private static readonly AugmentationFlags Augment = new(Defaults.Augmentation);
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly Option<string> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();

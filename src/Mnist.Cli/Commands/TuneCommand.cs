@@ -39,7 +39,7 @@ internal static class TuneCommand
     private static readonly Option<int> MaxEpochs = new("--max-epochs") { Description = "Per-trial epoch cap (early stopping, patience 5, may end sooner).", DefaultValueFactory = _ => Defaults.TrialOptions.Epochs };
     private static readonly Option<double> DataFraction = new("--data-fraction") { Description = "Stratified share of the training images each trial trains on.", DefaultValueFactory = _ => Defaults.TrialOptions.DataFraction };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => Defaults.TrialOptions.Seed };
-    private static readonly AugmentationFlags Augment = new();
+    private static readonly AugmentationFlags Augment = new(Defaults.TrialOptions.Augmentation);
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly Option<string> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
