@@ -53,6 +53,16 @@ public sealed record SpeedResult
     public required int Threads { get; init; }
     public required double TrainImgPerS { get; init; }
     public required double TrainImgPerSNoAugment { get; init; }
+
+    /// <summary>Training with the seed's augmentation and every augmentation beyond it on (<see cref="SpeedBenchmark.ExtendedAugmentation"/>).</summary>
+    public required double TrainImgPerSExtendedAugment { get; init; }
+
+    /// <summary>A training step's time with <see cref="SpeedBenchmark.ExtendedAugmentation"/> ÷ with the seed's augmentation (epochs timed apart).</summary>
+    public required double ExtendedAugmentStepRatio { get; init; }
+
+    /// <summary>The extended augmentation's time less the seed's (median batch, the same batches in turn) ÷ a training step with the seed's augmentation.</summary>
+    public required double ExtendedAugmentExtraShare { get; init; }
+    public required string ExtendedAugmentation { get; init; }
     public required double PlainLoopImgPerS { get; init; }
     public required double PlainLoopWithOurMallocImgPerS { get; init; }
     public required double TrainRatioVsPlain { get; init; }
@@ -116,6 +126,17 @@ public static class SpeedBenchmark
     public const int BatchSize = 128;
 
     /// <summary>
+    /// The seed's augmentation with every augmentation beyond it on at typical strengths: elastic
+    /// distortion with Simard et al.'s values for 28×28 digits (α 34, σ 4), a 10° shear and a
+    /// stroke-width jitter of half a pixel; what <c>extended_augment_step_ratio</c> measures.
+    /// </summary>
+    public static AugmentationOptions ExtendedAugmentation { get; } =
+        AugmentationOptions.Seed with { ElasticAlpha = 34, ElasticSigma = 4, ShearDegrees = 10, StrokeJitter = 0.5 };
+
+    private static string Describe(AugmentationOptions a) => System.FormattableString.Invariant(
+        $"rotation {a.RotationDegrees} degrees, zoom {a.Zoom}, shift {a.Shift}, elastic alpha {a.ElasticAlpha} sigma {a.ElasticSigma}, shear {a.ShearDegrees} degrees, stroke jitter {a.StrokeJitter}");
+
+    /// <summary>
     /// Training throughputs are the median of this many timed epochs after a warm-up epoch: on a
     /// shared machine one short epoch alone varied by about 10%.
     /// </summary>
@@ -133,10 +154,14 @@ public static class SpeedBenchmark
         var threads = get_num_threads();
         log.WriteLine($"Machine: {machine.Describe()}; libtorch threads: {threads}");
 
-        var (ours, prepSeconds, augmentSeconds, stepSeconds) = OursTraining(data, budget.TrainImages, augment: true, seed);
+        var (ours, prepSeconds, augmentSeconds, stepSeconds) = OursTraining(data, budget.TrainImages, AugmentationOptions.Seed, seed);
         log.WriteLine($"training, ours, augmentation on: {ours:0} images/s");
-        var (oursNoAugment, _, _, _) = OursTraining(data, budget.TrainImages, augment: false, seed);
+        var (oursNoAugment, _, _, _) = OursTraining(data, budget.TrainImages, AugmentationOptions.None, seed);
         log.WriteLine($"training, ours, augmentation off: {oursNoAugment:0} images/s");
+        var extended = ExtendedAugmentationCost(data, budget.TrainImages, seed);
+        log.WriteLine($"training, ours, extended augmentation ({Describe(ExtendedAugmentation)}), epochs timed in turn with the seed's: {extended.ImagesPerSecond:0} images/s; " +
+                      $"a step {extended.StepRatio:0.000}x the seed's; augmentation alone, same batches in turn, {extended.ExtendedAugmentMs:0.00} ms vs {extended.SeedAugmentMs:0.00} ms " +
+                      $"per step of {extended.SeedStepMs:0.0} ms ({extended.ExtraShare * 100:0.0}% more)");
         var plain = PlainLoopProcess(dataDir, budget.TrainImages, seed);
         log.WriteLine($"training, plain TorchSharp loop (its own process, TorchSharp as it comes): {plain:0} images/s");
         var plainTuned = PlainLoop(data, budget.TrainImages, seed);
@@ -180,6 +205,10 @@ public static class SpeedBenchmark
             Threads = threads,
             TrainImgPerS = ours,
             TrainImgPerSNoAugment = oursNoAugment,
+            TrainImgPerSExtendedAugment = extended.ImagesPerSecond,
+            ExtendedAugmentStepRatio = extended.StepRatio,
+            ExtendedAugmentExtraShare = extended.ExtraShare,
+            ExtendedAugmentation = Describe(ExtendedAugmentation),
             PlainLoopImgPerS = plain,
             PlainLoopWithOurMallocImgPerS = plainTuned,
             TrainRatioVsPlain = ours / plain,
@@ -218,14 +247,14 @@ public static class SpeedBenchmark
     /// on the same batches, the time of data preparation alone (index_select, augmentation,
     /// normalisation) and of augmentation alone, per step.
     /// </summary>
-    private static (double ImagesPerSecond, double PrepSeconds, double AugmentSeconds, double StepSeconds) OursTraining(Dataset data, int images, bool augment, int seed)
+    private static (double ImagesPerSecond, double PrepSeconds, double AugmentSeconds, double StepSeconds) OursTraining(Dataset data, int images, AugmentationOptions augment, int seed)
     {
         var options = new TrainingOptions
         {
             BatchSize = BatchSize,
             Epochs = 1 + TimedEpochs,
             TrainLimit = (int)Math.Ceiling(images / 0.9),
-            Augmentation = augment ? AugmentationOptions.Seed : AugmentationOptions.None,
+            Augmentation = augment,
             Seed = seed,
         };
         using var td = TrainingData.Create(data.Train, options, data.Info.ClassNames.Count, CPU);
@@ -268,6 +297,89 @@ public static class SpeedBenchmark
         }
         var fullSteps = (int)(td.TrainCount / BatchSize);
         return (td.TrainCount / seconds, prep / fullSteps, augmentation / fullSteps, seconds / steps);
+    }
+
+    /// <summary>How much <see cref="ExtendedAugmentation"/> adds to a training step over the seed's augmentation.</summary>
+    internal sealed record ExtendedCost(double ImagesPerSecond, double StepRatio, double SeedStepMs, double SeedAugmentMs, double ExtendedAugmentMs)
+    {
+        /// <summary>The extended augmentation's time less the seed's, as a share of a step with the seed's.</summary>
+        public double ExtraShare => (ExtendedAugmentMs - SeedAugmentMs) / SeedStepMs;
+    }
+
+    /// <summary>
+    /// A training step with <see cref="ExtendedAugmentation"/> against one with the seed's: two
+    /// trainers on the same data, epochs timed in turn (which goes first alternates), the
+    /// median of the rounds' ratios, so that a shared machine's load, which drifts over seconds,
+    /// weighs on both alike; then each augmentation alone on the same batches in turn.
+    /// </summary>
+    internal static ExtendedCost ExtendedAugmentationCost(Dataset data, int images, int seed)
+    {
+        const int rounds = 2 * TimedEpochs + 1;
+        var seedOptions = new TrainingOptions
+        {
+            BatchSize = BatchSize,
+            Epochs = 1 + rounds,
+            TrainLimit = (int)Math.Ceiling(images / 0.9),
+            Augmentation = AugmentationOptions.Seed,
+            Seed = seed,
+        };
+        var extendedOptions = seedOptions with { Augmentation = ExtendedAugmentation };
+        using var td = TrainingData.Create(data.Train, seedOptions, data.Info.ClassNames.Count, CPU);
+        using var seedModel = ModelBuilder.Build(ModelConfig.Seed);
+        using var extendedModel = ModelBuilder.Build(ModelConfig.Seed);
+        using var seedTrainer = new Trainer(seedModel, ModelConfig.Seed, seedOptions);
+        using var extendedTrainer = new Trainer(extendedModel, ModelConfig.Seed, extendedOptions);
+        seedTrainer.TrainEpoch(td, 1);
+        extendedTrainer.TrainEpoch(td, 1);
+        var ratios = new double[rounds];
+        var seedEpochs = new double[rounds];
+        var extendedEpochs = new double[rounds];
+        double Time(Trainer trainer, int epoch)
+        {
+            var clock = Stopwatch.StartNew();
+            trainer.TrainEpoch(td, epoch);
+            return clock.Elapsed.TotalSeconds;
+        }
+        for (var r = 0; r < rounds; r++)
+        {
+            if (r % 2 == 0)
+            {
+                seedEpochs[r] = Time(seedTrainer, 2 + r);
+                extendedEpochs[r] = Time(extendedTrainer, 2 + r);
+            }
+            else
+            {
+                extendedEpochs[r] = Time(extendedTrainer, 2 + r);
+                seedEpochs[r] = Time(seedTrainer, 2 + r);
+            }
+            ratios[r] = extendedEpochs[r] / seedEpochs[r];
+        }
+        var steps = (int)Math.Ceiling(td.TrainCount / (double)BatchSize);
+
+        // Each augmentation alone on the same batches, in turn; the median batch of the second pass.
+        using var generator = new Generator((ulong)seed);
+        using var perm = randperm(td.TrainCount, generator: generator);
+        var seedAugment = new List<double>();
+        var extendedAugment = new List<double>();
+        for (var pass = 0; pass < 2; pass++)
+        {
+            seedAugment.Clear();
+            extendedAugment.Clear();
+            for (long start = 0; start + BatchSize <= td.TrainCount; start += BatchSize)
+            {
+                using var scope = NewDisposeScope();
+                var x = td.TrainX.index_select(0, perm.narrow(0, start, BatchSize));
+                var t0 = Stopwatch.GetTimestamp();
+                _ = Augmentation.Apply(x, AugmentationOptions.Seed, generator);
+                var t1 = Stopwatch.GetTimestamp();
+                _ = Augmentation.Apply(x, ExtendedAugmentation, generator);
+                var t2 = Stopwatch.GetTimestamp();
+                seedAugment.Add((t1 - t0) * 1000.0 / Stopwatch.Frequency);
+                extendedAugment.Add((t2 - t1) * 1000.0 / Stopwatch.Frequency);
+            }
+        }
+        return new ExtendedCost(td.TrainCount / Median(extendedEpochs), Median(ratios), Median(seedEpochs) / steps * 1000,
+            Median([.. seedAugment]), Median([.. extendedAugment]));
     }
 
     /// <summary>

@@ -36,10 +36,12 @@ public static class SpeedReport
         sb.AppendLine("|---|---|---|");
         sb.AppendLine(CultureInfo.InvariantCulture, $"| training, ours, seed model, batch 128, augmentation on (`train_img_per_s`) | {F(r.TrainImgPerS, "0")} images/s | |");
         sb.AppendLine(CultureInfo.InvariantCulture, $"| training, ours, augmentation off (`train_img_per_s_no_augment`) | {F(r.TrainImgPerSNoAugment, "0")} images/s | |");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| training, ours, extended augmentation: {r.ExtendedAugmentation} (`train_img_per_s_extended_augment`) | {F(r.TrainImgPerSExtendedAugment, "0")} images/s | |");
         sb.AppendLine(CultureInfo.InvariantCulture, $"| training, plain TorchSharp loop, no augmentation, TorchSharp as it comes, own process (`plain_loop_img_per_s`) | {F(r.PlainLoopImgPerS, "0")} images/s | |");
         sb.AppendLine(CultureInfo.InvariantCulture, $"| the same plain loop with this product's malloc settings (`plain_loop_with_our_malloc_img_per_s`) | {F(r.PlainLoopWithOurMallocImgPerS, "0")} images/s | |");
         sb.AppendLine(CultureInfo.InvariantCulture, $"| **ours with augmentation ÷ plain loop** (`train_ratio_vs_plain`) | **{F(r.TrainRatioVsPlain, "0.00")}×** | ≥ 1.3× |");
         sb.AppendLine(CultureInfo.InvariantCulture, $"| augmentation's share of a training step (`augment_share`; all data preparation: {F(r.DataPrepShare * 100, "0.0")}%) | {F(r.AugmentShare * 100, "0.0")}% | < 10% |");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| a training step with the extended augmentation ÷ with the seed's (`extended_augment_step_ratio`; its augmentation's extra time alone, same batches: {F(r.ExtendedAugmentExtraShare * 100, "0.0")}% of a step, `extended_augment_extra_share`) | {F(r.ExtendedAugmentStepRatio, "0.000")}× | < 1.15× |");
         sb.AppendLine(CultureInfo.InvariantCulture, $"| inference, one image, in-process (`infer_latency_p50_ms`, `_p99_ms`) | p50 {F(r.InferLatencyP50Ms, "0.000")} ms, p99 {F(r.InferLatencyP99Ms, "0.000")} ms | p50 < 0.5 ms |");
         sb.AppendLine(CultureInfo.InvariantCulture, $"| PNG of a drawn digit to answer, in-process (`predict_image_p50_ms`; decoding and preprocessing alone `preprocess_image_p50_ms`) | p50 {F(r.PredictImageP50Ms, "0.000")} ms (preprocessing {F(r.PreprocessImageP50Ms, "0.000")} ms) | |");
         sb.AppendLine(CultureInfo.InvariantCulture, $"| inference, batch 1000 (`infer_img_per_s_batch1000`) | {F(r.InferImgPerSBatch1000, "0")} images/s | |");

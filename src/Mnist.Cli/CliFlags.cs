@@ -16,6 +16,7 @@ internal static class CliFlags
     {
         ["validation_fraction"] = "--validation-split",
         ["rotation_degrees"] = "--rotation",
+        ["shear_degrees"] = "--shear",
         ["initial_points"] = "--initial",
     };
 

@@ -9,6 +9,7 @@ public sealed class BenchmarkTests
     private static readonly string[] Keys =
     [
         "train_img_per_s", "train_img_per_s_no_augment", "plain_loop_img_per_s", "train_ratio_vs_plain", "augment_share",
+        "train_img_per_s_extended_augment", "extended_augment_step_ratio", "extended_augment_extra_share",
         "infer_latency_p50_ms", "infer_latency_p99_ms", "infer_img_per_s_batch1000", "peak_fraction_train",
         "onnx_infer_latency_p50_ms", "onnx_infer_latency_p99_ms", "onnx_infer_img_per_s_batch1000",
     ];

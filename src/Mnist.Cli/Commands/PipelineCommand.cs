@@ -34,6 +34,7 @@ internal static class PipelineCommand
     private static readonly Option<bool> CompareSeed = new("--compare-seed") { Description = "Also train the seed's final model under the same final budget and report both." };
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick experiments)." };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => Defaults.Seed };
+    private static readonly AugmentationFlags Augment = new(Defaults.Augmentation);
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
@@ -52,6 +53,7 @@ internal static class PipelineCommand
         {
             DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Enqueue, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard, Ensemble, EnsembleFrom,
         };
+        Augment.AddTo(command);
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, context.Cancellation);
@@ -81,6 +83,7 @@ internal static class PipelineCommand
         CompareWithSeed = parse.GetValue(CompareSeed),
         TrainLimit = parse.GetValue(TrainLimit),
         Seed = parse.GetValue(Seed),
+        Augmentation = Augment.Read(parse, Defaults.Augmentation),
         Threads = parse.GetValue(Threads),
         Device = Device.Read(parse),
         TensorBoardDir = parse.GetValue(TensorBoard),

@@ -25,6 +25,7 @@ internal static class TrainCommand
     private static readonly Option<double> Rotation = new("--rotation") { Description = "Augmentation: max rotation in degrees.", DefaultValueFactory = _ => Defaults.Augmentation.RotationDegrees };
     private static readonly Option<double> Zoom = new("--zoom") { Description = "Augmentation: zoom range (0.1 = 0.9x to 1.1x).", DefaultValueFactory = _ => Defaults.Augmentation.Zoom };
     private static readonly Option<double> Shift = new("--shift") { Description = "Augmentation: max shift as a share of width and height.", DefaultValueFactory = _ => Defaults.Augmentation.Shift };
+    private static readonly AugmentationFlags Augment = new(Defaults.Augmentation);
     private static readonly Option<bool> Standardize = new("--standardize") { Description = "Standardise pixels with the training set's mean and std (kept in the model file)." };
     private static readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam learning rate (default: the hyperparameters', 1e-3 for the seed)." };
     private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: halve the rate after N epochs without a better val_loss (0 = off, as in the seed).", DefaultValueFactory = _ => Defaults.ReduceLrPatience };
@@ -43,6 +44,7 @@ internal static class TrainCommand
             DataDir, DatasetName, Out, Epochs, BatchSize, Patience, ValidationSplit, Seed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
             Standardize, LearningRate, ReduceLrPatience, ReduceLrFactor, LabelSmoothing, Hyperparameters, Resume, Threads, Device, TensorBoard,
         };
+        Augment.AddTo(command);
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, context.Cancellation);
@@ -71,7 +73,7 @@ internal static class TrainCommand
         if (parse.GetValue(LearningRate) is { } lr) config = config with { LearningRate = lr };
         var augmentation = parse.GetValue(NoAugment)
             ? AugmentationOptions.None
-            : new AugmentationOptions(parse.GetValue(Rotation), parse.GetValue(Zoom), parse.GetValue(Shift));
+            : Augment.Read(parse, new AugmentationOptions(parse.GetValue(Rotation), parse.GetValue(Zoom), parse.GetValue(Shift)));
         var epochs = parse.GetValue(Epochs);
         return new TrainRequest
         {

@@ -81,6 +81,9 @@ public sealed record PipelineRequest
     /// <summary>The search's pruner; null for the preset's own.</summary>
     public PrunerKind? Pruner { get; init; }
     public int Seed { get; init; } = 42;
+
+    /// <summary>The augmentation of the search's trials and of the final training (the seed's by default).</summary>
+    public Data.AugmentationOptions Augmentation { get; init; } = Data.AugmentationOptions.Seed;
     public int? Threads { get; init; }
     public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 
@@ -185,7 +188,7 @@ public static class PipelineRun
             HyperbandIterations = request.HyperbandIterations,
             Pruner = pruner,
             Enqueue = preset.EnqueueDefaults ? [new Dictionary<string, double>(), .. request.Enqueue] : request.Enqueue,
-            TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit },
+            TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit, Augmentation = request.Augmentation },
             Threads = request.Threads,
             Device = request.Device,
             TensorBoardDir = request.TensorBoardDir is { } tb ? Path.Combine(tb, "search") : null,
@@ -195,7 +198,7 @@ public static class PipelineRun
         var config = study.BestConfig ?? throw new InvalidOperationException($"{outDir}: the search completed no trial, so there is no configuration to train.");
         log.WriteLine(study.ToText());
 
-        var finalOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit };
+        var finalOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit, Augmentation = request.Augmentation };
         log.WriteLine($"== Final training of trial {report.Best!.Id}'s configuration: {config}");
         var finalDir = Path.Combine(outDir, FinalDir);
         var (start, startName) = FinalStart(request, outDir, report.Best, finalDir, finalOptions, log);

@@ -72,5 +72,9 @@ public sealed record TrainingOptions
         SettingException.Check(Augmentation.RotationDegrees is >= 0 and <= 180, "rotation_degrees", Augmentation.RotationDegrees, "must be in [0, 180] degrees");
         SettingException.Check(Augmentation.Zoom is >= 0 and < 1, "zoom", Augmentation.Zoom, "must be in [0, 1)");
         SettingException.Check(Augmentation.Shift is >= 0 and < 1, "shift", Augmentation.Shift, "must be in [0, 1)");
+        SettingException.Check(Augmentation.ShearDegrees is >= 0 and < 90, "shear_degrees", Augmentation.ShearDegrees, "must be in [0, 90) degrees");
+        SettingException.Check(Augmentation.ElasticAlpha >= 0 && double.IsFinite(Augmentation.ElasticAlpha), "elastic_alpha", Augmentation.ElasticAlpha, "must be 0 (off) or more pixels");
+        SettingException.Check(Augmentation.ElasticSigma > 0 && double.IsFinite(Augmentation.ElasticSigma), "elastic_sigma", Augmentation.ElasticSigma, "must be more than 0 pixels");
+        SettingException.Check(Augmentation.StrokeJitter is >= 0 and <= 1.5, "stroke_jitter", Augmentation.StrokeJitter, "must be in [0, 1.5] pixels");
     }
 }

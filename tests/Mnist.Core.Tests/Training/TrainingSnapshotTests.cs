@@ -56,6 +56,15 @@ public sealed class TrainingSnapshotTests
     }
 
     [Fact]
+    public void Given_another_elastic_distortion_When_asked_Then_it_cannot_be_continued_since_the_options_compare_whole()
+    {
+        var elastic = TrialOptions with { Augmentation = Mnist.Core.Data.AugmentationOptions.Seed with { ElasticAlpha = 34 } };
+
+        Assert.Contains("\"elastic_alpha\":34", Snapshot(elastic).CannotContinueAs(TrialOptions with { Epochs = 100 }), StringComparison.Ordinal);
+        Assert.Null(Snapshot(elastic).CannotContinueAs(elastic with { Epochs = 100 }));
+    }
+
+    [Fact]
     public void Given_a_trial_on_a_share_of_the_data_When_asked_for_a_training_on_all_of_it_Then_it_cannot_be_continued()
     {
         var snapshot = Snapshot(TrialOptions with { DataFraction = 0.1 });
