@@ -90,7 +90,8 @@ namespace Mnist.Bench
             var source = RobustBenchmark.Source(data, settings.Split, settings.Count, settings.Seed, training);
             var rows = RobustBenchmark.Run(RobustBenchmark.Classes(engine), RobustBenchmark.Sets(source, split, settings.Seed, FontDigits.Fonts), output);
             var report = new RobustReport("dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', commandLine), Machine.Detect().Describe(),
-                engine.Path, Choice.Name(engine.Kind), split, RobustBenchmark.Describe(settings.Split, training), source.Count, settings.Seed, rows);
+                engine.Path, Choice.Name(engine.Kind), split, RobustBenchmark.Describe(settings.Split, training), source.Count, settings.Seed, rows,
+                settings.Tta, WebLatency.Measure(engine.Path, settings.Tta, settings.Engine));
             var table = RobustBenchmark.ToMarkdown(report);
             output.WriteLine();
             output.Write(table);

@@ -40,7 +40,9 @@ public sealed record RobustReport(
     string Source,
     int Count,
     int Seed,
-    IReadOnlyList<RobustRow> Rows)
+    IReadOnlyList<RobustRow> Rows,
+    int TestTimeVariants = 0,
+    WebLatencyResult? Latency = null)
 {
     /// <summary>The hardest set: the lowest accuracy over the rows that are not references.</summary>
     public RobustRow? Minimum => Rows.Where(r => !r.Reference).MinBy(r => r.Accuracy);
@@ -212,7 +214,7 @@ public static class RobustBenchmark
     {
         ArgumentNullException.ThrowIfNull(report);
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Model `{report.Model}` ({report.Engine}); MNIST-derived rows from {report.Source}, {report.Count} images, seed {report.Seed}. Machine: {report.Machine}. Command: `{report.Command}`.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Model `{report.Model}` ({report.Engine}, test-time variants {report.TestTimeVariants}); MNIST-derived rows from {report.Source}, {report.Count} images, seed {report.Seed}. Machine: {report.Machine}. Command: `{report.Command}`.");
         sb.AppendLine();
         sb.AppendLine("| image set | images | read right |");
         sb.AppendLine("|---|---|---|");
@@ -222,6 +224,12 @@ public static class RobustBenchmark
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Images} | {r.Accuracy * 100:0.0}%{refused} |"));
         }
         if (report.Minimum is { } min) sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| **minimum over the rows** ({min.Name}) | | **{min.Accuracy * 100:0.0}%** |"));
+        if (report.Latency is { } latency)
+        {
+            sb.AppendLine();
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"One drawn digit through POST /api/predict, in process on loopback, one request at a time: p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms ({latency.Requests} requests after a warm-up; one libtorch thread, as `mnist serve`)."));
+        }
         return sb.ToString();
     }
 

@@ -252,6 +252,18 @@ public sealed class RobustBenchmarkTests
     }
 
     [Fact]
+    public void The_table_says_the_test_time_variants_and_the_latency_of_one_drawn_digit_through_the_web_api()
+    {
+        var report = new RobustReport("c", "m", "model.ckpt", "torch", "test", "the test images", 10, 42,
+            [new RobustRow("easy", 10, 9, 0, Reference: false)], TestTimeVariants: 4, Latency: new WebLatencyResult(300, 1.234, 2.5));
+
+        var table = RobustBenchmark.ToMarkdown(report);
+
+        Assert.Contains("(torch, test-time variants 4)", table, StringComparison.Ordinal);
+        Assert.Contains("p50 1.23 ms, p99 2.50 ms (300 requests", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_minimum_is_over_the_rows_that_are_not_references_and_the_table_names_it_with_the_command_and_machine()
     {
         var report = new RobustReport("the command", "the machine", "model.ckpt", "torch", "validation", "the held-out images", 10, 42,
