@@ -92,7 +92,7 @@ public static class TuneRun
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
 
         using var store = StudyStorage.Open(request.Storage, request.OutDir, request.Study, onRetry: message => observer?.OnWarning(message));
-        var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective, info.Name);
+        var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective, info.Name, Json.Serialize(request.TrialOptions, indented: false));
         store.OpenOrCreate(definition);
         var done = store.Trials().Count(t => t.IsFinished);
         var rungs = pruner.Rungs(request.TrialOptions.Epochs);

@@ -28,8 +28,13 @@ public enum TuningObjective
     ValLoss,
 }
 
-/// <summary>A study's fixed description, stored with it: a study reopened must match it.</summary>
-public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> Space, TuningObjective Objective, string? Dataset = null)
+/// <summary>
+/// A study's fixed description, stored with it: a study reopened must match it. <see cref="Trials"/>
+/// is how its trials train, as the use case writes it (JSON of its options; null in a study stored
+/// before it was recorded, which matches any): the search knows nothing of what it says, only that a
+/// study whose trials trained one way must not be continued with trials trained another.
+/// </summary>
+public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> Space, TuningObjective Objective, string? Dataset = null, string? Trials = null)
 {
     /// <summary>The objective with its direction: what is better, which trial is best.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -57,8 +62,8 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
 
     /// <summary>
     /// Throws when <paramref name="asked"/> is not the study stored here: another name, objective,
-    /// dataset or space. The message names both. A study stored before datasets were recorded
-    /// (no dataset) matches any.
+    /// dataset, space or way of training its trials. The message names both. A study stored before
+    /// datasets (or trial settings) were recorded matches any.
     /// </summary>
     public void CheckSameAs(StudyDefinition asked, string where)
     {
@@ -69,6 +74,10 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
         if (Dataset is not null && asked.Dataset is not null && Dataset != asked.Dataset)
         {
             problems.Add($"it was made on the dataset '{Dataset}', not '{asked.Dataset}'");
+        }
+        if (Trials is not null && asked.Trials is not null && Trials != asked.Trials)
+        {
+            problems.Add($"its trials train with {Trials}, not {asked.Trials}");
         }
         if (SpaceJson != asked.SpaceJson)
         {

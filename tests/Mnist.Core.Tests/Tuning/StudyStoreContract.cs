@@ -224,6 +224,29 @@ public abstract class StudyStoreContract : IDisposable
     }
 
     [Fact]
+    public void Given_a_study_whose_trials_train_one_way_When_reopened_with_trials_trained_another_Then_it_refuses_and_names_both()
+    {
+        using (var first = Unopened()) first.OpenOrCreate(Branin with { Trials = "{\"epochs\":3}" });
+        using var store = Unopened();
+
+        var e = Assert.Throws<StudyMismatchException>(() => store.OpenOrCreate(Branin with { Trials = "{\"epochs\":10}" }));
+
+        Assert.Contains("{\"epochs\":3}", e.Message);
+        Assert.Contains("{\"epochs\":10}", e.Message);
+    }
+
+    [Fact]
+    public void Given_a_study_stored_before_trial_settings_were_recorded_When_reopened_with_some_Then_it_opens()
+    {
+        using (var first = Unopened()) first.OpenOrCreate(Branin);
+        using var store = Unopened();
+
+        store.OpenOrCreate(Branin with { Trials = "{\"epochs\":10}" });
+
+        Assert.Null(store.Definition.Trials);
+    }
+
+    [Fact]
     public void Given_a_finished_study_When_reported_Then_trials_are_sorted_best_first()
     {
         using var store = Open();
