@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Mnist.Samples;
 using Mnist.Web;
 
@@ -40,27 +37,16 @@ public static class HttpLoad
         if (FindWrk() is not { } wrk) return null;
         using var dir = new TempDir();
         var body = dir.File("digit.png");
-        File.WriteAllBytes(body, DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100)); // what the page sends
+        File.WriteAllBytes(body, InProcessServer.DrawnDigitPng());
         var script = dir.File("post.lua");
         File.WriteAllText(script, Script);
 
-        var options = new ServeOptions { Model = modelPath, Urls = "http://127.0.0.1:0" };
-        using var threads = SpeedBenchmark.LibtorchThreads(options.InferenceThreads); // as mnist serve does
-        var app = WebApp.Build(options);
-        try
-        {
-            app.StartAsync().GetAwaiter().GetResult();
-            var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/api/predict";
-            Wrk(wrk, script, body, url, Math.Max(1, seconds / 2)); // warm-up: tiered JIT, connection pools
-            var r = Wrk(wrk, script, body, url, seconds);
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrk -t1 -c{Connections} -d{seconds}s: {r.Requests} requests"));
-            return (r.Requests / r.Seconds, r.P50, r.P99, r.Errors);
-        }
-        finally
-        {
-            app.StopAsync().GetAwaiter().GetResult();
-            ((IDisposable)app).Dispose();
-        }
+        using var server = new InProcessServer(new ServeOptions { Model = modelPath });
+        var url = new Uri(server.Address, "/api/predict").ToString();
+        Wrk(wrk, script, body, url, Math.Max(1, seconds / 2)); // warm-up: tiered JIT, connection pools
+        var r = Wrk(wrk, script, body, url, seconds);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrk -t1 -c{Connections} -d{seconds}s: {r.Requests} requests"));
+        return (r.Requests / r.Seconds, r.P50, r.P99, r.Errors);
     }
 
     private static (long Requests, double Seconds, double P50, double P99, long Errors) Wrk(string wrk, string script, string body, string url, double seconds)

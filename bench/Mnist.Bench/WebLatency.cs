@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Mnist.Samples;
 using Mnist.Web;
 
 namespace Mnist.Bench;
@@ -20,34 +16,22 @@ public static class WebLatency
 {
     public static WebLatencyResult Measure(string modelPath, int testTimeVariants, Core.Inference.InferenceEngineKind engine, int requests = 300, int warmUp = 30)
     {
-        var options = new ServeOptions { Model = modelPath, Urls = "http://127.0.0.1:0", TestTimeVariants = testTimeVariants, Engine = engine };
-        using var threads = SpeedBenchmark.LibtorchThreads(options.InferenceThreads);
-        var app = WebApp.Build(options);
-        try
+        using var server = new InProcessServer(new ServeOptions { Model = modelPath, TestTimeVariants = testTimeVariants, Engine = engine });
+        using var client = new HttpClient { BaseAddress = server.Address };
+        var png = InProcessServer.DrawnDigitPng();
+        var times = new List<double>(requests);
+        for (var i = 0; i < warmUp + requests; i++)
         {
-            app.StartAsync().GetAwaiter().GetResult();
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            using var client = new HttpClient { BaseAddress = new Uri(address) };
-            var png = DigitStrokes.RenderPng(3, 140, 12.5, 20, 20, 100);
-            var times = new List<double>(requests);
-            for (var i = 0; i < warmUp + requests; i++)
-            {
-                using var body = new ByteArrayContent(png);
-                body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
-                var clock = Stopwatch.StartNew();
-                using var response = client.PostAsync(new Uri("/api/predict", UriKind.Relative), body).GetAwaiter().GetResult();
-                response.EnsureSuccessStatusCode();
-                _ = response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
-                if (i >= warmUp) times.Add(clock.Elapsed.TotalMilliseconds);
-            }
-            times.Sort();
-            return new WebLatencyResult(requests, Percentile(times, 0.50), Percentile(times, 0.99));
+            using var body = new ByteArrayContent(png);
+            body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
+            var clock = Stopwatch.StartNew();
+            using var response = client.PostAsync(new Uri("/api/predict", UriKind.Relative), body).GetAwaiter().GetResult();
+            response.EnsureSuccessStatusCode();
+            _ = response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+            if (i >= warmUp) times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        finally
-        {
-            app.StopAsync().GetAwaiter().GetResult();
-            ((IAsyncDisposable)app).DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
+        times.Sort();
+        return new WebLatencyResult(requests, Percentile(times, 0.50), Percentile(times, 0.99));
     }
 
     private static double Percentile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];

@@ -27,6 +27,10 @@ public static class TestData
     /// <summary>The real MNIST dataset, read once per test run.</summary>
     public static Dataset Mnist => Loaded.Value;
 
+    /// <summary>The first <paramref name="count"/> MNIST test images as model inputs: row-major floats in [0, 1].</summary>
+    public static float[][] TestInputs(int count) =>
+        Enumerable.Range(0, count).Select(i => Mnist.Test.Image(i).ToArray().Select(b => b / 255f).ToArray()).ToArray();
+
     private static string Locate()
     {
         if (Environment.GetEnvironmentVariable(DataLocator.EnvironmentVariable) is { Length: > 0 } env) return env;

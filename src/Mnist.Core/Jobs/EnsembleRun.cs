@@ -44,12 +44,10 @@ public static class EnsembleRun
         if (folder.HoldsRun) throw new InvalidOperationException($"{folder.Path} already holds a model ({RunFolder.ModelFileName} or {RunFolder.CheckpointFileName}); choose another folder.");
         var device = Engine.Configure(request.Threads, request.Device);
 
-        var ensemble = Combine(request.Models);
+        var (network, ensemble) = CombineNetwork(request.Models);
         var manifest = ensemble.Manifest;
-        var network = ModelFile.BuildNetwork(manifest);
         using (network)
         {
-            ModelFile.LoadWeights(network, ensemble.Weights, folder.ModelPath);
             network.to(device);
             network.eval();
             var info = DatasetInfo.ByName(manifest.Dataset);
@@ -66,6 +64,14 @@ public static class EnsembleRun
     /// </summary>
     public static ModelFileContents Combine(IReadOnlyList<string> models)
     {
+        var (network, contents) = CombineNetwork(models);
+        network.Dispose();
+        return contents;
+    }
+
+    /// <summary>As <see cref="Combine"/>, with the ensemble's network itself (the caller disposes it).</summary>
+    private static (EnsembleNetwork Network, ModelFileContents Contents) CombineNetwork(IReadOnlyList<string> models)
+    {
         ArgumentNullException.ThrowIfNull(models);
         SettingException.Check(models.Count >= 2, "models", models.Count, "an ensemble needs at least 2 models");
         var sources = models.Select(RunFolder.ModelPathOf).ToList();
@@ -74,9 +80,17 @@ public static class EnsembleRun
         for (var i = 0; i < files.Count; i++) CheckMember(sources[i], files[i].Manifest, sources[0], first);
         var members = files.Select((f, i) => new EnsembleMember(
             sources[i], f.Manifest.Hyperparameters, f.Manifest.Normalization, f.Manifest.Epoch, f.Manifest.Best, f.Manifest.Training, f.Manifest.TotalParams, f.Evaluation?.Accuracy)).ToList();
-        using var network = new EnsembleNetwork(members.Select(m => (m.Hyperparameters, m.Normalization)).ToList());
-        for (var i = 0; i < files.Count; i++) ModelFile.LoadWeights(network.Members[i], files[i].Weights, sources[i]);
-        return new ModelFileContents
+        var network = new EnsembleNetwork(members.Select(m => (m.Hyperparameters, m.Normalization)).ToList());
+        try
+        {
+            for (var i = 0; i < files.Count; i++) ModelFile.LoadWeights(network.Members[i], files[i].Weights, sources[i]);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        return (network, new ModelFileContents
         {
             Manifest = new ModelManifest
             {
@@ -89,7 +103,7 @@ public static class EnsembleRun
                 Members = members,
             },
             Weights = ModelFile.SerializeWeights(network),
-        };
+        });
     }
     private static void CheckMember(string path, ModelManifest m, string firstPath, ModelManifest first)
     {

@@ -8,15 +8,12 @@ namespace Mnist.Core.Tests.Inference;
 [Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
 public sealed class InferenceQueueTests(TrainedModelFixture trained)
 {
-    private static float[][] TestInputs(int count) =>
-        Enumerable.Range(0, count).Select(i => TestData.Mnist.Test.Image(i).ToArray().Select(b => b / 255f).ToArray()).ToArray();
-
     [Fact]
     public async Task Concurrent_callers_get_exactly_the_predictions_of_a_direct_call()
     {
         using var predictor = Predictor.Load(trained.ModelPath);
         using var queue = new InferenceQueue(predictor);
-        var inputs = TestInputs(200);
+        var inputs = TestData.TestInputs(200);
         var direct = predictor.Predict(inputs);
 
         var queued = await Task.WhenAll(inputs.Select(input => Task.Run(() => queue.PredictAsync(input))));
@@ -33,7 +30,7 @@ public sealed class InferenceQueueTests(TrainedModelFixture trained)
     {
         using var predictor = Predictor.Load(trained.ModelPath);
         using var queue = new InferenceQueue(predictor);
-        var inputs = TestInputs(256);
+        var inputs = TestData.TestInputs(256);
 
         await Task.WhenAll(inputs.Select(input => queue.PredictAsync(input)));
 
@@ -48,7 +45,7 @@ public sealed class InferenceQueueTests(TrainedModelFixture trained)
         using var queue = new InferenceQueue(predictor);
 
         Assert.Throws<ArgumentException>(() => { _ = queue.PredictAsync(new float[10]); });
-        var ok = await queue.PredictAsync(TestInputs(1)[0]);
+        var ok = await queue.PredictAsync(TestData.TestInputs(1)[0]);
 
         Assert.InRange(ok.Index, 0, 9);
     }

@@ -13,9 +13,6 @@ public sealed class TestTimeAugmentationTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static float[][] Inputs(int count) =>
-        Enumerable.Range(0, count).Select(i => TestData.Mnist.Test.Image(i).ToArray().Select(b => b / 255f).ToArray()).ToArray();
-
     [Fact]
     public void With_no_variants_the_engine_is_the_plain_one_and_the_network_answers_as_the_plain_network()
     {
@@ -63,7 +60,7 @@ public sealed class TestTimeAugmentationTests : IDisposable
     public void An_engine_with_variants_answers_the_mean_of_the_plain_engines_answers_over_them()
     {
         using var predictor = Predictor.Load(SeedModelFile.SaveUntrained(_dir.File("m.ckpt"), seed: 2));
-        var inputs = Inputs(4);
+        var inputs = TestData.TestInputs(4);
         using var tta = TestTimeAugmentation.Engine(Predictor.Load(_dir.File("m.ckpt")), 3);
 
         var answers = tta.Predict(inputs);

@@ -27,9 +27,6 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static float[][] TestInputs(int count) =>
-        Enumerable.Range(0, count).Select(i => TestData.Mnist.Test.Image(i).ToArray().Select(b => b / 255f).ToArray()).ToArray();
-
     /// <summary>Trains <paramref name="config"/> one epoch on the first <paramref name="images"/> training images and saves it as a model file.</summary>
     private string TrainedModelFile(string name, ModelConfig config, int images, bool standardize = true)
     {
@@ -96,7 +93,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
 
         var result = OnnxExporter.Export(model, onnxPath);
 
-        var maxDiff = CompareWithTorch(model, onnxPath, TestInputs(256));
+        var maxDiff = CompareWithTorch(model, onnxPath, TestData.TestInputs(256));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.ToText()}\nmax |p_onnx - p_torch| over 256 test images x 10 classes: {maxDiff:E2}"));
         Assert.True(maxDiff < Tolerance, $"max abs difference {maxDiff}");
         Assert.Equal(new FileInfo(onnxPath).Length, result.Bytes);
@@ -113,7 +110,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
 
         var result = OnnxExporter.Export(ensemble, onnxPath);
 
-        var maxDiff = CompareWithTorch(ensemble, onnxPath, TestInputs(128));
+        var maxDiff = CompareWithTorch(ensemble, onnxPath, TestData.TestInputs(128));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.ToText()}\nmax |p_onnx - p_torch| over 128 test images x 10 classes: {maxDiff:E2}"));
         Assert.True(maxDiff < Tolerance, $"max abs difference {maxDiff}");
         Assert.Contains("Mean", result.Operators);
@@ -178,7 +175,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
 
         OnnxExporter.Export(model, onnxPath);
 
-        var maxDiff = CompareWithTorch(model, onnxPath, TestInputs(128));
+        var maxDiff = CompareWithTorch(model, onnxPath, TestData.TestInputs(128));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{activation}: max abs difference {maxDiff:E2}"));
         Assert.True(maxDiff < Tolerance, $"{activation}: max abs difference {maxDiff}");
     }
@@ -241,7 +238,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
         using var torchEngine = Predictor.Load(model);
         using var onnxEngine = OnnxRuntimeEngine.Load(_dir.Path, threads: 2); // the run folder; two threads: a second, one-thread session for small batches
         using var queue = new InferenceQueue(onnxEngine);
-        var inputs = TestInputs(100);
+        var inputs = TestData.TestInputs(100);
         var expected = torchEngine.Predict(inputs);
 
         var single = onnxEngine.Predict(inputs[0]);

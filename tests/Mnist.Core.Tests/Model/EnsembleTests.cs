@@ -26,16 +26,13 @@ public sealed class EnsembleTests : IDisposable
         return path;
     }
 
-    private static float[][] Inputs(int count) =>
-        Enumerable.Range(0, count).Select(i => TestData.Mnist.Test.Image(i).ToArray().Select(b => b / 255f).ToArray()).ToArray();
-
     [Fact]
     public void An_ensembles_probabilities_are_the_mean_of_its_members_each_with_its_own_normalisation()
     {
         var members = new[] { Member("a.ckpt", 1), Member("b.ckpt", 2, new Normalization(0.13, 0.31)), Member("c.ckpt", 3) };
         var path = _dir.File("ensemble.ckpt");
         ModelFile.Save(path, EnsembleRun.Combine(members));
-        var inputs = Inputs(16);
+        var inputs = TestData.TestInputs(16);
 
         using var ensemble = Predictor.Load(path);
         var answers = ensemble.Predict(inputs);
