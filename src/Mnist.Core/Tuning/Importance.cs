@@ -379,7 +379,7 @@ public static class HyperparameterImportance
     /// <summary>What the usable trials are, for people: "completed trials only" or "values at rung K (E epochs), completed and pruned trials".</summary>
     public static string Basis(IReadOnlyList<TrialRecord> trials, int? rung = null)
     {
-        if (rung is not { } k) return "completed trials only; pruned trials' scores are at fewer epochs";
+        if (rung is not { } k) return "completed trials only: pruned ones stopped at fewer epochs";
         var at = trials.SelectMany(t => t.Rungs).FirstOrDefault(r => r.Rung == k);
         return at is null
             ? $"values at rung {k}, completed and pruned trials"
