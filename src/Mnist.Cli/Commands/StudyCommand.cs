@@ -72,7 +72,7 @@ internal static class StudyCommand
         command.SetAction(parse => CliApp.Guard(context, () =>
         {
             var report = TuneRun.Importance(parse.GetRequiredValue(path), parse.GetValue(storage), parse.GetValue(seed), parse.GetValue(rung));
-            context.Output.WriteLine(parse.GetValue(asJson) ? Json.Serialize(report) : report.ToText());
+            context.Output.Write(parse.GetValue(asJson) ? Json.Serialize(report) + Environment.NewLine : report.ToText());
             return Task.FromResult(CliApp.Ok);
         }));
         return command;

@@ -329,7 +329,11 @@ public sealed record ImportanceReport(
         foreach (var i in Importances)
         {
             var bar = new string('#', (int)Math.Round(i.Importance * 40));
-            lines.Add(string.Create(inv, $"  {i.Name.PadRight(width)}  {i.Importance * 100,6:0.0}%  {bar}"));
+            lines.Add(string.Create(inv, $"  {i.Name.PadRight(width)}  {i.Importance * 100,6:0.0}%  {bar}").TrimEnd());
+        }
+        if (TrialsUsed <= Importances.Count)
+        {
+            lines.Add(string.Create(inv, $"Only {TrialsUsed} trials for {Importances.Count} hyperparameters: the forest cannot tell most of them apart, so these shares are mostly noise."));
         }
         lines.Add(string.Create(inv, $"The single hyperparameters explain {MainEffectsShare * 100:0}% of the surrogate's variance; the rest is their interactions. Shares are of that part."));
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;

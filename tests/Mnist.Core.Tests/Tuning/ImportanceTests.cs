@@ -199,6 +199,16 @@ public sealed class ImportanceTests
     }
 
     [Fact]
+    public void Given_no_more_trials_than_hyperparameters_When_the_report_is_printed_Then_it_warns_that_the_shares_are_mostly_noise()
+    {
+        var few = HyperparameterImportance.Compute(Study(Cube(3)), Sampled(3, 3, u => u[0]));
+        var enough = HyperparameterImportance.Compute(Study(Cube(3)), Sampled(3, 4, u => u[0]));
+
+        Assert.Contains("Only 3 trials for 3 hyperparameters", few.ToText());
+        Assert.DoesNotContain("mostly noise", enough.ToText());
+    }
+
+    [Fact]
     public void Given_pruned_trials_When_importance_is_computed_Then_only_completed_trials_count()
     {
         var trials = Sampled(2, 20, u => u[0]);
