@@ -239,7 +239,11 @@ public static class Fanova
     public static double TotalVariance(RegressionTree tree)
     {
         ArgumentNullException.ThrowIfNull(tree);
-        var boxes = Boxes(tree);
+        return TotalVariance(Boxes(tree));
+    }
+
+    private static double TotalVariance(List<Box> boxes)
+    {
         var volumes = boxes.Select(b => b.Volume()).ToArray();
         var mean = boxes.Select((b, i) => b.Value * volumes[i]).Sum();
         return Math.Max(0, boxes.Select((b, i) => volumes[i] * (b.Value - mean) * (b.Value - mean)).Sum());
@@ -254,27 +258,43 @@ public static class Fanova
     {
         ArgumentNullException.ThrowIfNull(tree);
         if (feature < 0 || feature >= tree.Features) throw new ArgumentOutOfRangeException(nameof(feature), feature, $"the tree has {tree.Features} features");
-        var boxes = Boxes(tree);
+        return MarginalVariance(tree, Boxes(tree), feature);
+    }
+
+    private static double MarginalVariance(RegressionTree tree, List<Box> boxes, int feature)
+    {
         var edges = new SortedSet<double> { 0.0, 1.0 };
         foreach (var n in tree.Nodes.Where(n => !n.IsLeaf && n.Feature == feature)) edges.Add(Math.Clamp(n.Threshold, 0, 1));
         var cuts = edges.ToArray();
-        // Each box's weight in the main effect: its volume in the other dimensions.
-        var across = boxes.Select(b => b.High[feature] > b.Low[feature] ? b.Volume() / (b.High[feature] - b.Low[feature]) : 0).ToArray();
+        // A box spans the intervals between two of the cuts (its edges in this dimension are cuts);
+        // over them it adds its value times its volume in the other dimensions. Summed as steps.
+        var steps = new double[cuts.Length];
+        foreach (var b in boxes)
+        {
+            var width = b.High[feature] - b.Low[feature];
+            if (width <= 0) continue;
+            var weight = b.Value * b.Volume() / width;
+            steps[Cut(cuts, b.Low[feature])] += weight;
+            steps[Cut(cuts, b.High[feature])] -= weight;
+        }
         var widths = new double[cuts.Length - 1];
         var effects = new double[cuts.Length - 1];
+        double running = 0;
         for (var k = 0; k < widths.Length; k++)
         {
+            running += steps[k];
             widths[k] = cuts[k + 1] - cuts[k];
-            var middle = (cuts[k] + cuts[k + 1]) / 2;
-            double value = 0;
-            for (var b = 0; b < boxes.Count; b++)
-            {
-                if (boxes[b].Low[feature] < middle && middle < boxes[b].High[feature]) value += boxes[b].Value * across[b];
-            }
-            effects[k] = value;
+            effects[k] = running;
         }
         var mean = widths.Select((w, k) => w * effects[k]).Sum();
         return Math.Max(0, widths.Select((w, k) => w * (effects[k] - mean) * (effects[k] - mean)).Sum());
+    }
+
+    /// <summary>The index of <paramref name="edge"/> among the sorted cuts (it is one of them).</summary>
+    private static int Cut(double[] cuts, double edge)
+    {
+        var i = Array.BinarySearch(cuts, edge);
+        return i >= 0 ? i : Math.Clamp(~i, 0, cuts.Length - 1);
     }
 
     /// <summary>
@@ -290,10 +310,11 @@ public static class Fanova
         var counted = 0;
         foreach (var tree in forest.Trees)
         {
-            var total = TotalVariance(tree);
+            var boxes = Boxes(tree);
+            var total = TotalVariance(boxes);
             if (total <= 0) continue;
             counted++;
-            for (var f = 0; f < features; f++) sums[f] += MarginalVariance(tree, f) / total;
+            for (var f = 0; f < features; f++) sums[f] += MarginalVariance(tree, boxes, f) / total;
         }
         return counted == 0 ? null : sums.Select(s => s / counted).ToArray();
     }
