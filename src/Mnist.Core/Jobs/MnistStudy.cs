@@ -34,18 +34,21 @@ public sealed record MnistStudy(StudyReport Report, ModelConfig? BestConfig)
     /// --hyperparameters</c> reads (<see cref="ModelConfig"/> in <see cref="Json"/>'s convention), so
     /// training from it builds the same model. No completed trial yet is an error naming the study.
     /// </summary>
-    public string BestConfigJson() => Json.Serialize(BestConfig ?? throw new InvalidOperationException(
-        $"study '{Report.Study}' has no best trial yet: none of its {Report.Trials.Count} trials has completed ({Report.Pruned} pruned, {Report.Failed} failed, {Report.Trials.Count - Report.Completed - Report.Pruned - Report.Failed} queued, running or paused)."));
+    public string BestConfigJson() => Json.Serialize(RequireBest());
+
+    /// <summary>The best trial's network; no completed trial yet is an error naming the study and counting its trials.</summary>
+    private ModelConfig RequireBest() => BestConfig ?? throw new InvalidOperationException(
+        $"study '{Report.Study}' has no best trial yet: none of its {Report.Trials.Count} trials has completed ({Report.Pruned} pruned, {Report.Failed} failed, {Report.Trials.Count - Report.Completed - Report.Pruned - Report.Failed} queued, running or paused).");
 
     /// <summary><c>study best</c>: the best trial, its hyperparameters and its network, for people (the same error as <see cref="BestConfigJson"/> when there is none).</summary>
     public string BestToText()
     {
-        BestConfigJson();
+        var config = RequireBest();
         var best = Report.Best!;
         return string.Join(Environment.NewLine,
             string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Best trial {best.Id} of study '{Report.Study}': {Objective.Of(Report.Objective).Name} {best.Score:0.0000} at epoch {best.BestEpoch}"),
             "  " + ModelBuilder.SeedSearchSpace().Format(best.Hyperparameters),
-            "  model: " + BestConfig) + Environment.NewLine;
+            "  model: " + config) + Environment.NewLine;
     }
 
     /// <summary><c>study best --out FILE</c>: writes <see cref="BestConfigJson"/> to <paramref name="path"/> (atomically) and says what it wrote.</summary>

@@ -327,7 +327,10 @@ public sealed record ParameterImportance(string Name, double Importance);
 /// A study's hyperparameter importances (<see cref="HyperparameterImportance"/>), as <c>mnist study
 /// importance</c> prints it and its <c>--json</c> writes it: <see cref="TrialsUsed"/> of
 /// <see cref="TrialsInStudy"/> trials fitted, the score each one counted with
-/// (<see cref="Basis"/>), and the importances, largest first.
+/// (<see cref="Basis"/>), and the importances, largest first. <see cref="MainEffectsShare"/> is how
+/// much of the forest's variance the single hyperparameters explain together (the mean over the
+/// trees of their shares before normalising; the rest is interactions): where it is 0 (a pure
+/// interaction) every importance is 0.
 /// </summary>
 public sealed record ImportanceReport(
     string Study,
