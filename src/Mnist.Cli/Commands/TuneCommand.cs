@@ -89,26 +89,6 @@ internal static class TuneCommand
     };
 }
 
-/// <summary><c>mnist study show DIR/NAME</c>.</summary>
-internal static class StudyCommand
-{
-    private static readonly Argument<string> Path = new("study") { Description = "DIR/NAME of a SQLite study (the file DIR/NAME.db), or with --storage the study's NAME." };
-    private static readonly Option<string?> Storage = CommonOptions.Storage();
-    private static readonly Option<bool> AsJson = CommonOptions.Json();
-
-    public static Command Create(CliContext context)
-    {
-        var show = new Command("show", "Show a study's trials, sorted by score, and its best trial.") { Path, Storage, AsJson };
-        show.SetAction(parse => CliApp.Guard(context, () =>
-        {
-            var report = TuneRun.Show(parse.GetRequiredValue(Path), parse.GetValue(Storage));
-            context.Output.WriteLine(parse.GetValue(AsJson) ? report.ToJson() : report.ToText());
-            return Task.FromResult(CliApp.Ok);
-        }));
-        return new Command("study", "Inspect hyperparameter studies.") { show };
-    }
-}
-
 /// <summary>One line when a trial starts and one when it ends, with hyperparameters, score and time.</summary>
 internal sealed class TunerProgress(TextWriter output, SearchSpace space) : ITunerObserver
 {

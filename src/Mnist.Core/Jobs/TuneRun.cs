@@ -172,4 +172,14 @@ public static class TuneRun
         using var store = StudyStorage.OpenExisting(storage, study);
         return MnistStudy.From(StudyReport.From(store));
     }
+
+    /// <summary>
+    /// <c>mnist study importance</c>: the hyperparameter importances of a stored study
+    /// (<see cref="HyperparameterImportance.Compute"/> on its stored space and trials).
+    /// </summary>
+    public static ImportanceReport Importance(string study, string? storage = null, int seed = 0, int? rung = null)
+    {
+        using var store = StudyStorage.OpenExisting(storage, study);
+        return HyperparameterImportance.Compute(store.Definition, store.Trials(), seed, rung);
+    }
 }

@@ -34,6 +34,51 @@ public sealed record StudyReport(
     /// <summary>Epochs trained by every trial together (fractional where the pruner stopped one inside an epoch).</summary>
     public double EpochsTrained => Trials.Sum(t => t.Epochs ?? 0);
 
+    /// <summary>
+    /// The trials as a table of data (Optuna's <c>trials_dataframe()</c>), RFC 4180 CSV, one row per
+    /// trial in trial order: <see cref="CsvColumns"/>, then one column per hyperparameter, empty
+    /// where it is inactive (a choice by its name, a number as it reads back exactly). Numbers and
+    /// times are invariant: round-trip numbers, ISO 8601 times; a missing value is an empty field.
+    /// </summary>
+    public string ToCsv(SearchSpace space)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(Csv.Record(CsvColumns(Tuning.Objective.Of(Objective)).Concat(space.Parameters.Select(p => p.Name))));
+        foreach (var t in Trials.OrderBy(t => t.Id))
+        {
+            sb.Append(Csv.Record(new[]
+            {
+                t.Id.ToString(inv),
+                Choice.Name(t.Status),
+                t.Score?.ToString("R", inv),
+                t.BestEpoch?.ToString(inv),
+                t.Epochs?.ToString("R", inv),
+                t.Seconds?.ToString("R", inv),
+                t.Worker,
+                t.Started?.ToString("O", inv),
+                t.Finished?.ToString("O", inv),
+            }.Concat(space.Parameters.Select(p => t.Hyperparameters.TryGetValue(p.Name, out var v) && space.IsActive(p, t.Hyperparameters) ? CsvValue(p, v) : null))));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The columns of <see cref="ToCsv"/> before the hyperparameters': the score's is the objective's name.</summary>
+    public static IReadOnlyList<string> CsvColumns(Objective goal)
+    {
+        ArgumentNullException.ThrowIfNull(goal);
+        return ["number", "status", goal.Name, "best_epoch", "epochs", "seconds", "worker", "started", "finished"];
+    }
+
+    /// <summary>A hyperparameter's value in the CSV: a choice's name, an integer, or a float that reads back to the same double.</summary>
+    public static string CsvValue(HyperParameter parameter, double value) => parameter switch
+    {
+        ChoiceParameter c => c.Format(value),
+        IntParameter => ((long)Math.Round(value)).ToString(CultureInfo.InvariantCulture),
+        _ => value.ToString("R", CultureInfo.InvariantCulture),
+    };
+
     public string ToText(SearchSpace space)
     {
         var inv = CultureInfo.InvariantCulture;
