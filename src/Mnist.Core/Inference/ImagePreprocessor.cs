@@ -124,19 +124,8 @@ public static class ImagePreprocessor
     public const double MinStroke = 0.085;
     public const double MaxStroke = 0.175;
 
-    /// <summary>
-    /// Below this many pixels on the ink's longer side the width is measured on the ink enlarged
-    /// (bilinear) to at least this size, and only a stroke thinner than <see cref="SmallMinStroke"/> is changed.
-    /// </summary>
+    /// <summary>Below this many pixels on the ink's longer side the width cannot be measured well: left alone.</summary>
     public const int MinSideForStroke = 40;
-
-    /// <summary>
-    /// A small ink (MNIST's own size: a 20-pixel digit) is thickened only when its stroke is thinner
-    /// than this share of its size: 1.1% of MNIST's first 6,000 training digits, 55% of them thinned
-    /// by a pixel (grey-scale erosion), measured enlarged as here. Its spread at this size is wider than
-    /// at 8x (0.070 to 0.245 from the 1st to the 99th percentile), so thick small digits are left alone.
-    /// </summary>
-    public const double SmallMinStroke = 0.07;
 
     /// <summary>
     /// The ink is measured and adjusted at most this many pixels on its longer side: enough for the
@@ -233,30 +222,18 @@ public static class ImagePreprocessor
     /// <summary>
     /// Gives the strokes MNIST's proportions. A digit drawn with a thin pen on a large pad, or a
     /// thick pen on a small one, would otherwise reach the model as a hairline or a blob, which
-    /// MNIST never showed it. When the width is outside MNIST's usual spread, every edge moves by
-    /// the same distance so that the width becomes <see cref="TargetStroke"/> of the digit's size
-    /// (the size grows with it). A small ink (under <see cref="MinSideForStroke"/>, as MNIST's own
-    /// digits) is measured enlarged, and only thickened, when thinner than <see cref="SmallMinStroke"/>:
-    /// a hairline at MNIST's size, which the model never saw either.
+    /// MNIST never showed it. The width is measured where the ink has enough pixels for it; when
+    /// it is outside MNIST's usual spread, every edge moves by the same distance so that the
+    /// width becomes <see cref="TargetStroke"/> of the digit's size (the size grows with it).
     /// </summary>
     private static (float[] Crop, int W, int H) NormalizeStroke(float[] crop, int w, int h)
     {
-        var small = Math.Max(w, h) < MinSideForStroke;
-        if (small)
-        {
-            // Measured (and, if too thin, thickened) enlarged by a whole factor, so that the
-            // distance transform has pixels to measure; left as it came otherwise.
-            var factor = (int)Math.Ceiling((double)MinSideForStroke / Math.Max(w, h));
-            var enlarged = Resampler.Resize(crop, w, h, w * factor, h * factor);
-            if (StrokeRatio(enlarged, w * factor, h * factor) is <= 0 or >= SmallMinStroke) return (crop, w, h);
-            (crop, w, h) = (enlarged, w * factor, h * factor);
-        }
-        else if (StrokeRatio(crop, w, h) is <= 0 or (>= MinStroke and <= MaxStroke))
-        {
-            return (crop, w, h);
-        }
         var side = Math.Max(w, h);
+        if (side < MinSideForStroke) return (crop, w, h);
         var width = StrokeWidth.Estimate(crop, w, h);
+        if (width <= 0) return (crop, w, h);
+        var ratio = width / side;
+        if (ratio is >= MinStroke and <= MaxStroke) return (crop, w, h);
 
         // Moving every edge by delta widens the stroke by 2 delta and the digit by 2 delta.
         var delta = (TargetStroke * side - width) / (2 * (1 - TargetStroke));
@@ -267,9 +244,6 @@ public static class ImagePreprocessor
         var (x0, y0, cw, ch) = InkBox(adjusted, pw, ph);
         return (Crop(adjusted, pw, ph, x0, y0, cw, ch), cw, ch);
     }
-
-    /// <summary>The stroke width as a share of the ink's longer side; 0 when there is no ink.</summary>
-    private static double StrokeRatio(float[] crop, int w, int h) => StrokeWidth.Estimate(crop, w, h) / Math.Max(w, h);
 
     /// <summary>A window of the image; pixels outside it are background.</summary>
     private static float[] Crop(float[] image, int w, int h, int x0, int y0, int cw, int ch)
