@@ -70,7 +70,8 @@ public sealed class DashboardViewsTests
         Assert.Equal(("int", 64.0, 128.0, 64.0), (views[1].Type, views[1].Min!.Value, views[1].Max!.Value, views[1].Step!.Value));
         Assert.Equal("layers", Assert.Single(views[1].Conditions!).Parent);
         Assert.Equal(("float", true, (double?)null), (views[2].Type, views[2].Log, views[2].Step));
-        Assert.Equal(("choice", (IReadOnlyList<string>)["adam", "sgd"]), (views[3].Type, views[3].Choices!));
+        Assert.Equal("choice", views[3].Type);
+        Assert.Equal(["adam", "sgd"], views[3].Choices!);
     }
 
     [Fact]
