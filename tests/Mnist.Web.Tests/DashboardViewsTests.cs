@@ -118,6 +118,14 @@ public sealed class DashboardViewsTests
     }
 
     [Fact]
+    public void A_trial_pruned_before_a_whole_epoch_has_no_best_epoch()
+    {
+        var view = DashboardViews.Trial(Space, Trial(0, TrialStatus.Pruned, 0.11, rung: 0) with { BestEpoch = 0 }, [], Now);
+
+        Assert.Null(view.BestEpoch);
+    }
+
+    [Fact]
     public void A_finished_trial_has_no_heartbeat_age()
     {
         var view = DashboardViews.Trial(Space, Trial(0, TrialStatus.Completed, 0.9, heartbeat: Now.AddSeconds(-100)), [], Now);

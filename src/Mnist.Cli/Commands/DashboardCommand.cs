@@ -35,7 +35,14 @@ internal static class DashboardCommand
         {
             var options = ToOptions(parse);
             await using var app = DashboardApp.Build(options);
-            await app.StartAsync(context.Cancellation).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(context.Cancellation).ConfigureAwait(false);
+            }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                throw new InvalidOperationException($"--urls {options.Urls}: {e.Message} (another --urls, or port 0 for a free one)", e);
+            }
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             context.Output.WriteLine($"Dashboard of {app.Services.GetRequiredService<Core.Tuning.StudySource>().Display} at {string.Join(", ", addresses)} (read-only; Ctrl+C stops)");
             try

@@ -42,7 +42,7 @@ internal static class DashboardViews
             trials.Count,
             Counts(trials),
             trials.Where(t => t.Status == TrialStatus.Running).Select(t => new RunningTrial(t.Id, t.Worker, t.Heartbeat, HeartbeatAge(t.Heartbeat, now), t.Started, t.Epochs)).ToList(),
-            best is null ? null : new BestTrial(best.Id, best.Score!.Value, best.BestEpoch, best.Epochs, best.Seconds, Values(space, best.Hyperparameters)),
+            best is null ? null : new BestTrial(best.Id, best.Score!.Value, BestEpoch(best.BestEpoch), best.Epochs, best.Seconds, Values(space, best.Hyperparameters)),
             definition.Space.Select(Parameter).ToList(),
             now);
     }
@@ -65,7 +65,7 @@ internal static class DashboardViews
             t.Id,
             StatusName(t.Status),
             Finite(t.Score),
-            t.BestEpoch,
+            BestEpoch(t.BestEpoch),
             Finite(t.Epochs),
             Finite(t.Seconds),
             t.Attempts,
@@ -136,6 +136,9 @@ internal static class DashboardViews
         ChoiceParameter c when v >= 0 && v < c.Values.Count => c.Values[(int)v],
         _ => v,
     };
+
+    /// <summary>The best epoch, or null where the trial ended before a whole epoch (the store keeps 0 there).</summary>
+    private static int? BestEpoch(int? epoch) => epoch is > 0 ? epoch : null;
 
     private static double? Finite(double? v) => v is { } d && double.IsFinite(d) ? d : null;
 }

@@ -55,6 +55,9 @@ function fmtValue(v) {
 }
 function fmtAge(s) { return s === null || s === undefined ? "–" : s < 90 ? `${s.toFixed(0)} s ago` : `${(s / 60).toFixed(1)} min ago`; }
 
+/** A worker's name as mnist tune makes it (host:pid:...): its host and process, the rest in the API. */
+function shortWorker(w) { return w === null || w === undefined ? "–" : w.split(":").slice(0, 2).join(":"); }
+
 function statusLabel(t) { return t.status === "pruned" && t.rung !== null && t.rung !== undefined ? `pruned@${t.rung}` : t.status; }
 
 /** Better is 1, worse 0, between the scores' extremes; the direction is the objective's. */
@@ -121,14 +124,14 @@ function parameterTicks(p) {
     }
     return ticks;
   }
-  return niceTicks(p.min, p.max, 4).map(v => [position(p, v), fmtValue(v)]);
+  return niceTicks(p.min, p.max, 4).filter(v => p.type !== "int" || Number.isInteger(v)).map(v => [position(p, v), fmtValue(v)]);
 }
 
 function emptyNote(text) { return el("p", { class: "empty", text }); }
 
 // ---------- charts ----------
 
-const PLOT = { w: 520, h: 260, left: 52, right: 14, top: 12, bottom: 32 };
+const PLOT = { w: 560, h: 270, left: 52, right: 14, top: 12, bottom: 32 };
 
 function frame(id, w, h, xTicks, yTicks, xLabel, yLabel) {
   const root = svg("svg", { id, width: w, height: h, viewBox: `0 0 ${w} ${h}`, role: "img" });
@@ -308,7 +311,7 @@ function drawState(d) {
   const counts = el("div", { class: "counts" },
     el("span", { "data-count": "trials" }, el("b", { text: d.trials }), " trials"),
     STATUSES.map(s => el("span", { "data-count": s }, el("b", { text: d.counts[s] }), ` ${s}`)));
-  document.getElementById("study-state").replaceChildren(counts, d.dataset ? el("div", { class: "muted", text: `dataset ${d.dataset}` }) : null);
+  document.getElementById("study-state").replaceChildren(counts, ...(d.dataset ? [el("div", { class: "muted", text: `dataset ${d.dataset}` })] : []));
   const best = document.getElementById("best");
   if (!d.best) {
     best.removeAttribute("data-trial");
@@ -324,7 +327,7 @@ function drawState(d) {
   document.getElementById("running-block").hidden = d.running.length === 0;
   running.replaceChildren(
     el("tr", {}, el("th", { text: "trial" }), el("th", { text: "worker" }), el("th", { text: "epochs" }), el("th", { text: "heartbeat" })),
-    d.running.map(r => el("tr", { "data-trial": r.id, "data-heartbeat-age": r.heartbeat_age_seconds },
+    ...d.running.map(r => el("tr", { "data-trial": r.id, "data-heartbeat-age": r.heartbeat_age_seconds },
       el("td", { text: r.id }), el("td", { text: r.worker ?? "–" }), el("td", { text: fmtNum(r.epochs) }), el("td", { text: fmtAge(r.heartbeat_age_seconds) }))));
 }
 
@@ -336,7 +339,7 @@ function describeParameter(p) {
 function drawSpace(space) {
   document.getElementById("space").replaceChildren(
     el("tr", {}, el("th", { text: "hyperparameter" }), el("th", { text: "type" }), el("th", { text: "range or choices" }), el("th", { text: "active when" })),
-    space.map(p => el("tr", { "data-param": p.name },
+    ...space.map(p => el("tr", { "data-param": p.name },
       el("td", { text: p.name }), el("td", { text: p.type }), el("td", { text: describeParameter(p) }),
       el("td", { text: (p.conditions || []).map(c => `${c.parent} ∈ {${c.values.join(", ")}}`).join(" and ") || "always" }))));
 }
@@ -351,7 +354,7 @@ function columns(space) {
     { key: "best_epoch", label: "best epoch", value: t => t.best_epoch },
     { key: "epochs", label: "epochs", value: t => t.epochs, show: v => fmtNum(v, 3) },
     { key: "seconds", label: "seconds", value: t => t.seconds, show: v => fmtNum(v, 0) },
-    { key: "worker", label: "worker", value: t => t.worker },
+    { key: "worker", label: "worker", value: t => t.worker, show: shortWorker },
     ...space.map(p => ({ key: "hp:" + p.name, label: p.name, value: t => t.hyperparameters[p.name], show: fmtValue })),
   ];
 }
