@@ -18,7 +18,8 @@ public sealed class SqliteStudyStore : IStudyStore
     /// <summary>How long a read-only reader waits for a lock (WAL readers wait only while a writer recovers or truncates the log).</summary>
     public static readonly TimeSpan ReadOnlyBusyTimeout = TimeSpan.FromSeconds(5);
 
-    private static readonly string[] AddedColumns = ["epochs", "rung", "plan"];
+    /// <summary>The trials' columns added after the first studies were stored (pruning, Hyperband), with their types.</summary>
+    private static readonly (string Column, string Type)[] AddedColumns = [("epochs", "REAL"), ("rung", "INTEGER"), ("plan", "TEXT")];
 
     public SqliteStudyStore(string path)
     {
@@ -54,7 +55,7 @@ public sealed class SqliteStudyStore : IStudyStore
         {
             while (r.Read()) columns.Add(r.GetString(1));
         }
-        foreach (var (column, type) in new[] { ("epochs", "REAL"), ("rung", "INTEGER"), ("plan", "TEXT") })
+        foreach (var (column, type) in AddedColumns)
         {
             if (columns.Contains(column)) continue;
             try
@@ -154,7 +155,7 @@ public sealed class SqliteStudyStore : IStudyStore
             }
             if (stored is null) throw new InvalidDataException($"{store.Path}: not a study database (no definition)");
             if (columns.Count == 0) throw new InvalidDataException($"{store.Path}: not a study database (no trials table)");
-            if (AddedColumns.FirstOrDefault(c => !columns.Contains(c)) is { } missing)
+            if (AddedColumns.Select(c => c.Column).FirstOrDefault(c => !columns.Contains(c)) is { } missing)
             {
                 throw new InvalidDataException($"{store.Path}: a study stored by an older mnist (its trials have no {missing} column); `mnist study show` upgrades it");
             }

@@ -169,8 +169,7 @@ public sealed class StudySource : IDisposable
 
     /// <summary>A study's name as a folder holds it: a file name of its own, nothing that leaves the folder.</summary>
     internal static bool IsPlainName(string name) =>
-        name.Length > 0 && name is not ("." or "..") && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0
-        && name.IndexOfAny(['/', '\\']) < 0 && !name.StartsWith('.');
+        name.Length > 0 && !name.StartsWith('.') && name.IndexOfAny(['/', '\\']) < 0 && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0;
 
     private string FileStudyName()
     {

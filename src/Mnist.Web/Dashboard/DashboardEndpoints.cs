@@ -12,11 +12,11 @@ internal static class DashboardEndpoints
 {
     public static void Map(WebApplication app)
     {
-        app.MapGet("/api/studies", (StudySource source) => Answer(source, () => List(source)));
+        app.MapGet("/api/studies", (StudySource source) => Answer(() => List(source)));
         app.MapGet("/api/studies/{name}", (string name, StudySource source, TimeProvider clock) =>
-            Answer(source, () => source.Read(name, store => DashboardViews.State(store.Definition, store.Trials(), clock.GetUtcNow()))));
+            Answer(() => source.Read(name, store => DashboardViews.State(store.Definition, store.Trials(), clock.GetUtcNow()))));
         app.MapGet("/api/studies/{name}/trials", (string name, StudySource source, TimeProvider clock) =>
-            Answer(source, () => source.Read(name, store => DashboardViews.Trials(store.Definition, store.Trials(), store.Epochs, clock.GetUtcNow()))));
+            Answer(() => source.Read(name, store => DashboardViews.Trials(store.Definition, store.Trials(), store.Epochs, clock.GetUtcNow()))));
         app.MapGet("/healthz", (StudySource source) => Results.Json(new Health("ok", source.Display), DashboardViews.JsonOptions));
     }
 
@@ -38,7 +38,7 @@ internal static class DashboardEndpoints
         return new StudyList(source.Display, studies);
     }
 
-    private static IResult Answer<T>(StudySource source, Func<T> read)
+    private static IResult Answer<T>(Func<T> read)
     {
         try
         {
@@ -55,7 +55,7 @@ internal static class DashboardEndpoints
         }
         catch (InvalidDataException e)
         {
-            return Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Unreadable study", detail: $"{source.Display}: {e.Message}");
+            return Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Unreadable study", detail: e.Message);
         }
     }
 

@@ -155,6 +155,15 @@ public abstract class DashboardApiTests(DashboardFixture dashboard)
     }
 
     [Fact]
+    public async Task Health_says_ok_and_names_the_source()
+    {
+        var health = await Get("/healthz");
+
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.Equal((await Get("/api/studies")).GetProperty("source").GetString(), health.GetProperty("source").GetString());
+    }
+
+    [Fact]
     public async Task Api_answers_are_never_cached()
     {
         using var response = await dashboard.Client.GetAsync(new Uri("/api/studies", UriKind.Relative));
