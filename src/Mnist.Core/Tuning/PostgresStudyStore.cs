@@ -130,7 +130,10 @@ public sealed class PostgresStudyStore : IStudyStore
     public string Study => _study;
 
     /// <summary>The server (password masked) and the study.</summary>
-    public string Location => $"{Server} (study '{_study}')";
+    public string Location => _study == AnyStudy ? Server : $"{Server} (study '{_study}')";
+
+    /// <summary>The study of a store that only lists the database's studies (<see cref="StudyNames"/>, <see cref="ReaderOf"/>).</summary>
+    private const string AnyStudy = "(any)";
 
     /// <summary>How long a lost connection is retried before an operation gives up.</summary>
     public TimeSpan RetryFor { get; init; } = TimeSpan.FromMinutes(5);
@@ -185,7 +188,7 @@ public sealed class PostgresStudyStore : IStudyStore
 
     /// <summary>A read-only store of no study, for <see cref="StudiesInDatabase"/>.</summary>
     public static PostgresStudyStore ReaderOf(string connection, TimeSpan retryFor) =>
-        new(connection, "(any)", readOnly: true) { RetryFor = retryFor, HeartbeatRetryFor = retryFor };
+        new(connection, AnyStudy, readOnly: true) { RetryFor = retryFor, HeartbeatRetryFor = retryFor };
 
     /// <summary>The studies in this store's database, by name (none when the schema was never made).</summary>
     public IReadOnlyList<string> StudiesInDatabase() => Run("list the studies", RetryFor, (db, _) => ReadStudyNames(db));
@@ -216,7 +219,7 @@ public sealed class PostgresStudyStore : IStudyStore
     /// <summary>The studies in the database, by name (none when the schema was never made).</summary>
     public static IReadOnlyList<string> StudyNames(string connection)
     {
-        using var store = new PostgresStudyStore(connection, "(any)");
+        using var store = new PostgresStudyStore(connection, AnyStudy);
         return store.Run("list the studies", store.RetryFor, (db, _) => ReadStudyNames(db));
     }
 

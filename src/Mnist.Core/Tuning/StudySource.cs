@@ -58,8 +58,11 @@ public sealed class StudySource : IDisposable
     /// <summary>
     /// The source that <paramref name="storage"/> (a storage URL, see <see cref="StorageUrl"/>) and <paramref name="study"/>
     /// (with a storage, one study's name; without, DIR/NAME of a SQLite study or a folder DIR of them) name. At least
-    /// one is needed; a URL that does not parse is a <see cref="Infrastructure.SettingException"/> naming it, and a
-    /// SQLite study that is not there a <see cref="FileNotFoundException"/> naming the file.
+    /// one is needed; a URL that does not parse is a <see cref="Infrastructure.SettingException"/> naming it, a
+    /// SQLite study that is not there a <see cref="FileNotFoundException"/> naming the file, a PostgreSQL server that
+    /// cannot be reached within <see cref="PostgresRetryFor"/> a <see cref="StudyStoreUnavailableException"/>, one that
+    /// refuses the connection an <see cref="InvalidOperationException"/> saying why, and a study named that the
+    /// database lacks a <see cref="StudyNotFoundException"/>.
     /// </summary>
     public static StudySource Open(string? storage, string? study)
     {
@@ -71,7 +74,22 @@ public sealed class StudySource : IDisposable
         {
             var url = StorageUrl.Parse(storage);
             var only = string.IsNullOrWhiteSpace(study) ? null : study;
-            if (url.IsPostgres) return new StudySource(StudySourceKind.PostgresDatabase, url.Display, connection: url.Value, only: only);
+            if (url.IsPostgres)
+            {
+                var database = new StudySource(StudySourceKind.PostgresDatabase, url.Display, connection: url.Value, only: only);
+                try
+                {
+                    // Reached now, so that a server out of reach, a database or user it refuses, or a study it lacks is an error at once.
+                    var names = database._lister!.Value.StudiesInDatabase();
+                    if (only is not null && !names.Contains(only)) throw database.NotFound(only, names);
+                    return database;
+                }
+                catch
+                {
+                    database.Dispose();
+                    throw;
+                }
+            }
             var file = Path.GetFullPath(url.SqlitePath!);
             var source = new StudySource(StudySourceKind.SqliteFile, file, path: file);
             var name = source.FileStudyName();

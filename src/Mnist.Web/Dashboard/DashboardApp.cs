@@ -56,6 +56,7 @@ public static class DashboardApp
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None); // a failed start is thrown to the caller, which says it in one line
             builder.Services.AddProblemDetails();
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(source);

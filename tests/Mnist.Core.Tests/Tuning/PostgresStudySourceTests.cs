@@ -58,4 +58,25 @@ public sealed class PostgresStudySourceTests(PostgresDatabase database) : IClass
         using var check = PostgresStudyStore.OpenExisting(database.Url, "guarded");
         Assert.Empty(check.Trials());
     }
+
+    [Fact]
+    public void Given_a_storage_and_a_study_the_database_lacks_When_opened_Then_the_error_names_it()
+    {
+        MakeStudy("present");
+
+        var e = Assert.Throws<StudyNotFoundException>(() => StudySource.Open(database.Url, "absent"));
+
+        Assert.Contains("'absent'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Given_a_server_that_does_not_answer_When_opened_Then_the_error_says_so_within_seconds()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var e = Assert.Throws<StudyStoreUnavailableException>(() => StudySource.Open("postgresql://nobody:secret@127.0.0.1:1/studies", null));
+
+        Assert.Contains("postgresql://nobody:***@127.0.0.1:1/studies", e.Message, StringComparison.Ordinal);
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, StudySource.PostgresRetryFor + TimeSpan.FromSeconds(10));
+    }
 }
