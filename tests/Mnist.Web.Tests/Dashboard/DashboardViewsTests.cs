@@ -3,7 +3,7 @@ using Mnist.Core.Training;
 using Mnist.Core.Tuning;
 using Mnist.Web.Dashboard;
 
-namespace Mnist.Web.Tests;
+namespace Mnist.Web.Tests.Dashboard;
 
 /// <summary>How the dashboard's API maps the store's records: pure functions, no server.</summary>
 public sealed class DashboardViewsTests
