@@ -24,6 +24,7 @@ public static class CliApp
         root.Subcommands.Add(PipelineCommand.Create(context));
         root.Subcommands.Add(EnsembleCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));
+        root.Subcommands.Add(DashboardCommand.Create(context));
         root.Subcommands.Add(ExportCommand.Create(context));
         root.Subcommands.Add(ReportCommand.Create(context));
         return root;

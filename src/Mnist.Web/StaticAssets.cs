@@ -15,9 +15,13 @@ internal static class StaticAssets
         ["/favicon.svg"] = ("wwwroot/favicon.svg", "image/svg+xml"),
     };
 
-    public static void Map(WebApplication app)
+    public static void Map(WebApplication app) => Map(app, Files);
+
+    /// <summary>Maps each route to its embedded file (another app's set of pages, such as the dashboard's).</summary>
+    public static void Map(WebApplication app, IReadOnlyDictionary<string, (string Resource, string ContentType)> files)
     {
-        foreach (var (route, (resource, contentType)) in Files)
+        ArgumentNullException.ThrowIfNull(files);
+        foreach (var (route, (resource, contentType)) in files)
         {
             var bytes = Load(resource);
             app.MapGet(route, (HttpContext context) =>

@@ -84,6 +84,9 @@ public sealed class PostgresStudyStore : IStudyStore
     /// <summary>The sessions' name on the server (pg_stat_activity), unless the connection names one.</summary>
     private const string ApplicationName = "mnist tune";
 
+    /// <summary>The name of a read-only store's sessions (<see cref="OpenReadOnly"/>).</summary>
+    private const string ReaderApplicationName = "mnist dashboard";
+
     private const string TrialColumns =
         "t.number, t.status, t.hyperparameters, t.unit, t.score, t.best_epoch, t.message, t.worker, t.heartbeat, t.started, t.finished, t.seconds, t.attempts, " +
         "COALESCE(t.epochs, (SELECT COUNT(*) FROM epochs e WHERE e.study_id = t.study_id AND e.trial = t.number AND e.attempt = t.attempts)::double precision), t.rung, t.plan";
@@ -99,13 +102,26 @@ public sealed class PostgresStudyStore : IStudyStore
     /// until <see cref="OpenOrCreate"/>.
     /// </summary>
     public PostgresStudyStore(string connection, string study)
+        : this(connection, study, readOnly: false)
+    {
+    }
+
+    /// <summary>
+    /// A store whose sessions are read-only when <paramref name="readOnly"/> (the server refuses every write:
+    /// <c>default_transaction_read_only</c>), named <c>mnist dashboard</c> on the server.
+    /// </summary>
+    private PostgresStudyStore(string connection, string study, bool readOnly)
     {
         ArgumentException.ThrowIfNullOrEmpty(connection);
         ArgumentException.ThrowIfNullOrEmpty(study);
-        (ConnectionString, Server) = Describe(connection);
+        (ConnectionString, Server) = Describe(connection, readOnly);
         _study = study;
+        IsReadOnly = readOnly;
         _dataSource = NpgsqlDataSource.Create(ConnectionString);
     }
+
+    /// <summary>True for a store of <see cref="OpenReadOnly"/> or <see cref="ReaderOf"/>: its sessions cannot write.</summary>
+    public bool IsReadOnly { get; }
 
     /// <summary>The database, as a URL without the password.</summary>
     public string Server { get; }
@@ -114,7 +130,10 @@ public sealed class PostgresStudyStore : IStudyStore
     public string Study => _study;
 
     /// <summary>The server (password masked) and the study.</summary>
-    public string Location => $"{Server} (study '{_study}')";
+    public string Location => _study == AnyStudy ? Server : $"{Server} (study '{_study}')";
+
+    /// <summary>The study of a store that only lists the database's studies (<see cref="StudyNames"/>, <see cref="ReaderOf"/>).</summary>
+    private const string AnyStudy = "(any)";
 
     /// <summary>How long a lost connection is retried before an operation gives up.</summary>
     public TimeSpan RetryFor { get; init; } = TimeSpan.FromMinutes(5);
@@ -157,9 +176,26 @@ public sealed class PostgresStudyStore : IStudyStore
     /// Opens an existing study for reading. An unknown study is an error that names the server (password masked)
     /// and the studies it holds.
     /// </summary>
-    public static PostgresStudyStore OpenExisting(string connection, string study)
+    public static PostgresStudyStore OpenExisting(string connection, string study) => Opened(new PostgresStudyStore(connection, study));
+
+    /// <summary>
+    /// <see cref="OpenExisting"/> on read-only sessions (<see cref="IsReadOnly"/>), for a reader that must never
+    /// change a study or block its workers: its reads take no locks, and a lost connection is retried for
+    /// <paramref name="retryFor"/> only (a reader answers, or says the database is unreachable, soon).
+    /// </summary>
+    public static PostgresStudyStore OpenReadOnly(string connection, string study, TimeSpan retryFor) =>
+        Opened(new PostgresStudyStore(connection, study, readOnly: true) { RetryFor = retryFor, HeartbeatRetryFor = retryFor });
+
+    /// <summary>A read-only store of no study, for <see cref="StudiesInDatabase"/>.</summary>
+    public static PostgresStudyStore ReaderOf(string connection, TimeSpan retryFor) =>
+        new(connection, AnyStudy, readOnly: true) { RetryFor = retryFor, HeartbeatRetryFor = retryFor };
+
+    /// <summary>The studies in this store's database, by name (none when the schema was never made).</summary>
+    public IReadOnlyList<string> StudiesInDatabase() => Run("list the studies", RetryFor, (db, _) => ReadStudyNames(db));
+
+    private static PostgresStudyStore Opened(PostgresStudyStore store)
     {
-        var store = new PostgresStudyStore(connection, study);
+        var study = store._study;
         try
         {
             var found = store.Run("open the study", store.RetryFor, (db, _) => HasSchema(db) ? store.ReadStudy(db, null) : null);
@@ -183,7 +219,7 @@ public sealed class PostgresStudyStore : IStudyStore
     /// <summary>The studies in the database, by name (none when the schema was never made).</summary>
     public static IReadOnlyList<string> StudyNames(string connection)
     {
-        using var store = new PostgresStudyStore(connection, "(any)");
+        using var store = new PostgresStudyStore(connection, AnyStudy);
         return store.Run("list the studies", store.RetryFor, (db, _) => ReadStudyNames(db));
     }
 
@@ -584,21 +620,28 @@ public sealed class PostgresStudyStore : IStudyStore
     }
 
     /// <summary>The connection string, and the server shown in messages (a URL without the password).</summary>
-    private static (string ConnectionString, string Server) Describe(string connection)
+    private static (string ConnectionString, string Server) Describe(string connection, bool readOnly)
     {
         if (connection.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || connection.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
             var url = StorageUrl.Parse(connection);
             var fromUrl = new NpgsqlConnectionStringBuilder(url.ConnectionString);
-            fromUrl.ApplicationName ??= ApplicationName;
+            Configure(fromUrl, readOnly);
             return (fromUrl.ConnectionString, url.Display);
         }
         var builder = new NpgsqlConnectionStringBuilder(connection);
-        builder.ApplicationName ??= ApplicationName;
+        Configure(builder, readOnly);
         var user = string.IsNullOrEmpty(builder.Username) ? "" : builder.Username + "@";
         var host = builder.Host ?? "localhost";
         var port = host.Contains(',', StringComparison.Ordinal) ? "" : ":" + builder.Port.ToString(CultureInfo.InvariantCulture);
         return (builder.ConnectionString, $"postgresql://{user}{host}{port}/{builder.Database}");
+    }
+
+    /// <summary>The sessions' name, and for a reader the server-side guarantee that they write nothing.</summary>
+    private static void Configure(NpgsqlConnectionStringBuilder builder, bool readOnly)
+    {
+        builder.ApplicationName ??= readOnly ? ReaderApplicationName : ApplicationName;
+        if (readOnly) builder.Options = ((builder.Options ?? "") + " -c default_transaction_read_only=on").Trim();
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection db, NpgsqlTransaction? tx, string sql, params (string Name, object? Value)[] args)

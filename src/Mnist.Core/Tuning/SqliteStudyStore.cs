@@ -15,6 +15,12 @@ public sealed class SqliteStudyStore : IStudyStore
     private readonly Lock _gate = new(); // one connection, used by the worker and its heartbeat timer
     private StudyDefinition? _definition;
 
+    /// <summary>How long a read-only reader waits for a lock (WAL readers wait only while a writer recovers or truncates the log).</summary>
+    public static readonly TimeSpan ReadOnlyBusyTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The trials' columns added after the first studies were stored (pruning, Hyperband), with their types.</summary>
+    private static readonly (string Column, string Type)[] AddedColumns = [("epochs", "REAL"), ("rung", "INTEGER"), ("plan", "TEXT")];
+
     public SqliteStudyStore(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
@@ -49,7 +55,7 @@ public sealed class SqliteStudyStore : IStudyStore
         {
             while (r.Read()) columns.Add(r.GetString(1));
         }
-        foreach (var (column, type) in new[] { ("epochs", "REAL"), ("rung", "INTEGER"), ("plan", "TEXT") })
+        foreach (var (column, type) in AddedColumns)
         {
             if (columns.Contains(column)) continue;
             try
@@ -62,6 +68,30 @@ public sealed class SqliteStudyStore : IStudyStore
             }
         }
     }
+
+    /// <summary>
+    /// A connection that only reads (SQLite's read-only mode: no schema made, nothing written, no write lock
+    /// ever taken), so that a reader such as <c>mnist dashboard</c> never blocks the workers of a running study.
+    /// In WAL mode readers and the writer do not wait for each other; <see cref="ReadOnlyBusyTimeout"/> covers
+    /// the moments a writer recovers or truncates the log.
+    /// </summary>
+    private SqliteStudyStore(string path, bool readOnly)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        IsReadOnly = readOnly;
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+            DefaultTimeout = (int)ReadOnlyBusyTimeout.TotalSeconds,
+        }.ToString());
+        _db.Open();
+        Execute($"PRAGMA busy_timeout={(long)ReadOnlyBusyTimeout.TotalMilliseconds};");
+    }
+
+    /// <summary>True for a store opened by <see cref="OpenReadOnly"/>.</summary>
+    public bool IsReadOnly { get; }
 
     public string Location => Path;
 
@@ -95,6 +125,47 @@ public sealed class SqliteStudyStore : IStudyStore
                 _definition = existing;
             }
             tx.Commit();
+        }
+    }
+
+    /// <summary>
+    /// Opens an existing study read-only (<see cref="IsReadOnly"/>): every write throws, and nothing of the file
+    /// changes. A file that is not yet (or not) a study is an <see cref="InvalidDataException"/> naming it; a study
+    /// made before the schema's last columns were added is one too (any read-write opening upgrades it).
+    /// </summary>
+    public static SqliteStudyStore OpenReadOnly(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such study (pass DIR/NAME of a study made by mnist tune)", path);
+        var store = new SqliteStudyStore(path, readOnly: true);
+        try
+        {
+            string? stored;
+            var columns = new HashSet<string>(StringComparer.Ordinal);
+            try
+            {
+                stored = store.Scalar("SELECT value FROM study WHERE key = 'definition'", null) as string;
+                using var info = store.Command("PRAGMA table_info(trials)", null);
+                using var r = info.ExecuteReader();
+                while (r.Read()) columns.Add(r.GetString(1));
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode is 1 or 26) // SQLITE_ERROR (no such table), SQLITE_NOTADB
+            {
+                throw new InvalidDataException($"{store.Path}: not a study database ({e.Message})", e);
+            }
+            if (stored is null) throw new InvalidDataException($"{store.Path}: not a study database (no definition)");
+            if (columns.Count == 0) throw new InvalidDataException($"{store.Path}: not a study database (no trials table)");
+            if (AddedColumns.Select(c => c.Column).FirstOrDefault(c => !columns.Contains(c)) is { } missing)
+            {
+                throw new InvalidDataException($"{store.Path}: a study stored by an older mnist (its trials have no {missing} column); `mnist study show` upgrades it");
+            }
+            store._definition = Json.Deserialize<StudyDefinition>(stored, store.Path);
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
         }
     }
 

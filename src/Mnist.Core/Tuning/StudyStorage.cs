@@ -42,4 +42,15 @@ public static class StudyStorage
         }
         return store;
     }
+
+    /// <summary>
+    /// The studies that <paramref name="storage"/> and <paramref name="studyPath"/> name, by name: a PostgreSQL
+    /// database, every study in it; a SQLite file, its one study; DIR/NAME, that study; a folder DIR, every DIR/NAME.db
+    /// (<see cref="StudySource"/>, which also opens them read-only).
+    /// </summary>
+    public static IReadOnlyList<string> List(string? storage, string? studyPath)
+    {
+        using var source = StudySource.Open(storage, studyPath);
+        return source.Names();
+    }
 }
