@@ -17,6 +17,8 @@ internal static class DashboardEndpoints
             Answer(() => source.Read(name, store => DashboardViews.State(store.Definition, store.Trials(), clock.GetUtcNow()))));
         app.MapGet("/api/studies/{name}/trials", (string name, StudySource source, TimeProvider clock) =>
             Answer(() => source.Read(name, store => DashboardViews.Trials(store.Definition, store.Trials(), store.Epochs, clock.GetUtcNow()))));
+        app.MapGet("/api/studies/{name}/importance", (string name, StudySource source) =>
+            Answer(() => source.Read(name, store => HyperparameterImportance.Compute(store.Definition, store.Trials()))));
         app.MapGet("/healthz", (StudySource source) => Results.Json(new Health("ok", source.Display), DashboardViews.JsonOptions));
     }
 
@@ -52,6 +54,10 @@ internal static class DashboardEndpoints
         catch (StudyStoreUnavailableException e)
         {
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Study storage unreachable", detail: e.Message);
+        }
+        catch (NotEnoughTrialsException e)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not enough trials for importance", detail: e.Message);
         }
         catch (InvalidDataException e)
         {

@@ -155,6 +155,16 @@ public abstract class DashboardApiTests(DashboardFixture dashboard)
     }
 
     [Fact]
+    public async Task Importance_of_a_study_with_one_completed_trial_is_a_409_naming_the_study()
+    {
+        using var response = await dashboard.Client.GetAsync(new Uri("/api/studies/watched/importance", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString();
+        Assert.Contains("watched", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_says_ok_and_names_the_source()
     {
         var health = await Get("/healthz");

@@ -283,7 +283,7 @@ function drawSlices(trials, space, objective) {
 
 /**
  * Hyperparameter importances as horizontal bars: list is [{name, importance}], importance from 0 to 1.
- * Not yet fed: GET /api/studies/{name}/importance will call it (the section stays hidden until then).
+ * Fed by GET /api/studies/{name}/importance whenever the study's completed trials change; hidden while it has too few.
  */
 function drawImportance(list) {
   const block = document.getElementById("importance-block");
@@ -448,6 +448,12 @@ async function poll() {
       drawSlices(state.trials, detail.space, detail.objective);
       redrawTable();
       drawSpace(detail.space);
+      const key = `${state.selected}:${detail.counts.completed}`;
+      if (state.importanceKey !== key) {
+        state.importanceKey = key;
+        const importance = await getJson(base + "/importance").catch(() => null);
+        drawImportance(importance ? importance.importances : []);
+      }
     }
     state.polls++;
     const updated = document.getElementById("updated");
