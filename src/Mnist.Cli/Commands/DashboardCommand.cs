@@ -1,7 +1,5 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Mnist.Web.Dashboard;
 
@@ -43,17 +41,8 @@ internal static class DashboardCommand
             {
                 throw new InvalidOperationException($"--urls {options.Urls}: {e.Message} (another --urls, or port 0 for a free one)", e);
             }
-            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            context.Output.WriteLine($"Dashboard of {app.Services.GetRequiredService<Core.Tuning.StudySource>().Display} at {string.Join(", ", addresses)} (read-only; Ctrl+C stops)");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, context.Cancellation).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            return CliApp.Ok;
+            return await WebCommand.RunUntilStoppedAsync(app, context, addresses =>
+                $"Dashboard of {app.Services.GetRequiredService<Core.Tuning.StudySource>().Display} at {addresses} (read-only; Ctrl+C stops)").ConfigureAwait(false);
         }));
         return command;
     }

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Mnist.Core.Inference;
 using Mnist.Web;
@@ -46,17 +44,8 @@ internal static class ServeCommand
             Core.Infrastructure.Engine.Configure(options.InferenceThreads, Core.Infrastructure.DeviceKind.Cpu); // libtorch's threads are the process's: set here, at the entry point
             await using var app = WebApp.Build(options);
             await app.StartAsync(context.Cancellation).ConfigureAwait(false);
-            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            context.Output.WriteLine($"Serving {options.Model} with {(options.Engine == InferenceEngineKind.Onnx ? "ONNX Runtime" : "TorchSharp")} at {string.Join(", ", addresses)} (Ctrl+C stops)");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, context.Cancellation).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            return CliApp.Ok;
+            return await WebCommand.RunUntilStoppedAsync(app, context, addresses =>
+                $"Serving {options.Model} with {(options.Engine == InferenceEngineKind.Onnx ? "ONNX Runtime" : "TorchSharp")} at {addresses} (Ctrl+C stops)").ConfigureAwait(false);
         }));
         return command;
     }
