@@ -28,6 +28,74 @@ public static class StrokeWidth
     }
 
     /// <summary>
+    /// The mean stroke width in pixels from the grey levels alone: twice the ink's mass over its
+    /// total variation (a stroke of length L and width W has area L·W and an edge 2L long). It
+    /// needs no threshold, so faint strokes and small, anti-aliased images (MNIST's own 20-pixel
+    /// digits) are measured as well as bold ones, and a uniformly fainter ink measures the same.
+    /// 0 when there is no ink.
+    /// </summary>
+    public static double EstimateFromEdges(float[] ink, int w, int h)
+    {
+        ArgumentNullException.ThrowIfNull(ink);
+        double mass = 0, variation = 0;
+        for (var y = 0; y < h; y++)
+        {
+            for (var x = 0; x < w; x++)
+            {
+                var v = ink[y * w + x];
+                var right = x + 1 < w ? ink[y * w + x + 1] : 0f;
+                var down = y + 1 < h ? ink[(y + 1) * w + x] : 0f;
+                mass += v;
+                variation += Math.Sqrt((double)(right - v) * (right - v) + (double)(down - v) * (down - v));
+                // The edges along the image's top and left sides, against the background outside.
+                if (x == 0) variation += v;
+                if (y == 0) variation += v;
+            }
+        }
+        return variation == 0 ? 0 : 2 * mass / variation;
+    }
+
+    /// <summary>
+    /// Grey-scale dilation, <paramref name="steps"/> times: each pixel becomes the largest value of
+    /// its neighbourhood, the 3x3 cross and the 3x3 square in turn (their succession grows an
+    /// octagon, close to a disc), the outside counting as background. Every grey level keeps its
+    /// value and moves outwards by one pixel a step, so faint strokes widen without being
+    /// binarised. The image keeps its size; 0 steps give a copy.
+    /// </summary>
+    public static float[] Dilate(float[] ink, int w, int h, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(ink);
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        var current = (float[])ink.Clone();
+        for (var step = 0; step < steps; step++)
+        {
+            var square = step % 2 == 1;
+            var next = new float[w * h];
+            for (var y = 0; y < h; y++)
+            {
+                for (var x = 0; x < w; x++)
+                {
+                    var v = current[y * w + x];
+                    for (var dy = -1; dy <= 1; dy++)
+                    {
+                        var ny = y + dy;
+                        if (ny < 0 || ny >= h) continue;
+                        for (var dx = -1; dx <= 1; dx++)
+                        {
+                            var nx = x + dx;
+                            if (nx < 0 || nx >= w || (!square && dx != 0 && dy != 0)) continue;
+                            v = Math.Max(v, current[ny * w + nx]);
+                        }
+                    }
+                    next[y * w + x] = v;
+                }
+            }
+            current = next;
+        }
+        return current;
+    }
+
+    /// <summary>
     /// Moves every edge of the ink outwards by <paramref name="delta"/> pixels (inwards when
     /// negative), with a one-pixel anti-aliased rim. The image keeps its size.
     /// </summary>

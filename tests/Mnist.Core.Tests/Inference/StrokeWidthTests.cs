@@ -121,16 +121,115 @@ public sealed class StrokeWidthTests
         Assert.True(width < 1.2, $"width {width}");
     }
 
+    [Theory]
+    [InlineData(2, 1f)]
+    [InlineData(5, 1f)]
+    [InlineData(12, 1f)]
+    [InlineData(5, 0.4f)]
+    public void Width_from_the_edges_of_a_band_is_its_thickness_whatever_its_grey_level(int thickness, float level)
+    {
+        var band = Band(80, 30, 30 + thickness).Select(v => v * level).ToArray();
+
+        Assert.InRange(StrokeWidth.EstimateFromEdges(band, 80, 80), thickness * 0.85, thickness * 1.02);
+    }
+
     [Fact]
-    public void Mnist_digits_themselves_are_left_as_they_are()
+    public void Width_from_the_edges_of_a_blank_image_is_zero()
+    {
+        Assert.Equal(0, StrokeWidth.EstimateFromEdges(new float[64], 8, 8));
+    }
+
+    [Fact]
+    public void Dilating_zero_steps_gives_the_image_itself()
+    {
+        var band = Band(20, 8, 11);
+
+        Assert.Equal(band, StrokeWidth.Dilate(band, 20, 20, 0));
+    }
+
+    [Fact]
+    public void Dilating_a_dot_grows_a_cross_then_an_octagon_keeping_its_grey_level()
+    {
+        var dot = new float[9 * 9];
+        dot[4 * 9 + 4] = 0.6f;
+
+        var once = StrokeWidth.Dilate(dot, 9, 9, 1);
+        var twice = StrokeWidth.Dilate(dot, 9, 9, 2);
+
+        Assert.Equal(5, once.Count(v => v == 0.6f));
+        Assert.Equal(0, once[3 * 9 + 3]);
+        Assert.Equal(21, twice.Count(v => v == 0.6f));
+        Assert.Equal(0, twice[2 * 9 + 2]);
+        Assert.All(twice, v => Assert.True(v is 0f or 0.6f));
+    }
+
+    [Fact]
+    public void Dilating_a_band_one_step_widens_it_by_two_pixels()
+    {
+        var band = Band(80, 30, 33);
+
+        var wider = StrokeWidth.Dilate(band, 80, 80, 1);
+
+        Assert.InRange(StrokeWidth.EstimateFromEdges(wider, 80, 80), 5 * 0.9, 5 * 1.02);
+    }
+
+    [Fact]
+    public void Mnist_digits_are_left_as_they_are_unless_their_strokes_are_hairlines()
     {
         var test = TestData.Mnist.Test;
-        for (var i = 0; i < 50; i++)
+        var changed = 0;
+        const int Count = 200;
+        for (var i = 0; i < Count; i++)
         {
             var ink = test.Image(i).ToArray().Select(b => b / 255f).ToArray();
 
-            Assert.Equal(ImagePreprocessor.FromInk(ink, 28, 28, normalizeStroke: false), ImagePreprocessor.FromInk(ink, 28, 28));
+            var plain = ImagePreprocessor.FromInk(ink, 28, 28, normalizeStroke: false);
+            if (plain.SequenceEqual(ImagePreprocessor.FromInk(ink, 28, 28))) continue;
+            changed++;
+            Assert.True(StrokeWidth.EstimateFromEdges(plain, 28, 28) / 20 < ImagePreprocessor.MinStroke, $"test digit {i} was changed, though its strokes are not hairlines");
         }
+        // MNIST's thinnest: about 7% of its digits measure under MinStroke from their grey levels.
+        Assert.InRange(changed, 0, Count / 10);
+    }
+
+    [Fact]
+    public void A_thinned_mnist_digit_reaches_the_model_with_mnist_stroke_width()
+    {
+        var digit = TestData.Mnist.Test.Image(0).ToArray().Select(b => b / 255f).ToArray();
+        var thinned = Erode(digit, 28, 28);
+
+        var before = StrokeWidth.EstimateFromEdges(ImagePreprocessor.FromInk(thinned, 28, 28, normalizeStroke: false), 28, 28);
+        var after = StrokeWidth.EstimateFromEdges(ImagePreprocessor.FromInk(thinned, 28, 28), 28, 28);
+
+        Assert.True(before < 1.5, $"the thinned digit measures {before:0.00} pixels before");
+        Assert.InRange(after, 1.9, 3.3);
+    }
+
+    [Theory]
+    [InlineData(24, 1.0)]
+    [InlineData(34, 1.5)]
+    public void A_digit_drawn_small_with_a_thin_pen_reaches_the_model_with_mnist_stroke_width(double size, double pen)
+    {
+        var png = DigitStrokes.RenderPng(2, 280, pen, 60, 60, size);
+
+        var width = StrokeWidth.EstimateFromEdges(ImagePreprocessor.FromEncoded(png), 28, 28);
+
+        Assert.InRange(width, 1.9, 3.3);
+    }
+
+    /// <summary>Grey-scale erosion by one pixel with the 3x3 cross (the robustness benchmark's thinned digits).</summary>
+    private static float[] Erode(float[] image, int w, int h)
+    {
+        var result = new float[w * h];
+        for (var y = 0; y < h; y++)
+        {
+            for (var x = 0; x < w; x++)
+            {
+                float At(int px, int py) => px >= 0 && px < w && py >= 0 && py < h ? image[py * w + px] : 0f;
+                result[y * w + x] = new[] { At(x, y), At(x - 1, y), At(x + 1, y), At(x, y - 1), At(x, y + 1) }.Min();
+            }
+        }
+        return result;
     }
 
     [Fact]
