@@ -33,14 +33,7 @@ internal static class DashboardCommand
         {
             var options = ToOptions(parse);
             await using var app = DashboardApp.Build(options);
-            try
-            {
-                await app.StartAsync(context.Cancellation).ConfigureAwait(false);
-            }
-            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
-            {
-                throw new InvalidOperationException($"--urls {options.Urls}: {e.Message} (another --urls, or port 0 for a free one)", e);
-            }
+            await WebCommand.StartAsync(app, options.Urls, context).ConfigureAwait(false);
             return await WebCommand.RunUntilStoppedAsync(app, context, addresses =>
                 $"Dashboard of {app.Services.GetRequiredService<Core.Tuning.StudySource>().Display} at {addresses} (read-only; Ctrl+C stops)").ConfigureAwait(false);
         }));

@@ -43,7 +43,7 @@ internal static class ServeCommand
             var options = ToOptions(parse);
             Core.Infrastructure.Engine.Configure(options.InferenceThreads, Core.Infrastructure.DeviceKind.Cpu); // libtorch's threads are the process's: set here, at the entry point
             await using var app = WebApp.Build(options);
-            await app.StartAsync(context.Cancellation).ConfigureAwait(false);
+            await WebCommand.StartAsync(app, options.Urls, context).ConfigureAwait(false);
             return await WebCommand.RunUntilStoppedAsync(app, context, addresses =>
                 $"Serving {options.Model} with {(options.Engine == InferenceEngineKind.Onnx ? "ONNX Runtime" : "TorchSharp")} at {addresses} (Ctrl+C stops)").ConfigureAwait(false);
         }));

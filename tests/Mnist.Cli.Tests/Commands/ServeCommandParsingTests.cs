@@ -70,4 +70,21 @@ public sealed class ServeCommandParsingTests
         Assert.Equal(CliApp.Failed, code);
         Assert.Contains("no/such/model.ckpt", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Given_a_port_already_taken_When_serve_runs_Then_it_fails_naming_the_urls_without_a_stack_trace()
+    {
+        using var dir = new TempDir();
+        var model = SeedModelFile.SaveUntrained(dir.File("model.ckpt"), seed: 4);
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var urls = $"http://127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var (code, _, error) = await CommandRunTests.Run("serve", "--model", model, "--urls", urls);
+
+        Assert.Equal(CliApp.Failed, code);
+        Assert.Contains($"--urls {urls}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
 }
