@@ -22,12 +22,15 @@ public sealed record MnistStudy(StudyReport Report, ModelConfig? BestConfig)
     /// <summary>The report's table and best trial, and the best trial's network.</summary>
     public string ToText()
     {
-        var text = Report.ToText(ModelBuilder.SeedSearchSpace());
+        var text = Report.ToText(Space);
         return BestConfig is null ? text : text + "  model: " + BestConfig + Environment.NewLine;
     }
 
-    /// <summary><c>study show --csv</c>: one row per trial (<see cref="StudyReport.ToCsv"/>), the seed space's hyperparameters as columns.</summary>
-    public string ToCsv() => Report.ToCsv(ModelBuilder.SeedSearchSpace());
+    /// <summary><c>study show --csv</c>: one row per trial (<see cref="StudyReport.ToCsv"/>), the study's hyperparameters as columns.</summary>
+    public string ToCsv() => Report.ToCsv(Space);
+
+    /// <summary>The space the study stored; the seed's where the report carries none (a report built by hand).</summary>
+    private SearchSpace Space => Report.Space is { Dimensions: > 0 } stored ? stored : ModelBuilder.SeedSearchSpace();
 
     /// <summary>
     /// <c>study best --json</c>: the best trial's network as the JSON file <c>mnist train
@@ -47,7 +50,7 @@ public sealed record MnistStudy(StudyReport Report, ModelConfig? BestConfig)
         var best = Report.Best!;
         return string.Join(Environment.NewLine,
             string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Best trial {best.Id} of study '{Report.Study}': {Objective.Of(Report.Objective).Name} {best.Score:0.0000} at epoch {best.BestEpoch}"),
-            "  " + ModelBuilder.SeedSearchSpace().Format(best.Hyperparameters),
+            "  " + Space.Format(best.Hyperparameters),
             "  model: " + config) + Environment.NewLine;
     }
 

@@ -24,8 +24,12 @@ public sealed record StudyReport(
         var completed = d.Goal.Ranked(trials);
         var sorted = completed.Concat(trials.Where(t => !completed.Contains(t)).OrderBy(t => t.Id)).ToList();
         var best = completed.FirstOrDefault();
-        return new StudyReport(d.Name, d.Objective, sorted, best);
+        return new StudyReport(d.Name, d.Objective, sorted, best) { Space = new SearchSpace(d.Space) };
     }
+
+    /// <summary>The search space the study stored (its trials' hyperparameters are of it); not part of the JSON report.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public SearchSpace? Space { get; init; }
 
     public int Completed => Trials.Count(t => t.Status == TrialStatus.Completed);
     public int Pruned => Trials.Count(t => t.Status == TrialStatus.Pruned);

@@ -122,6 +122,20 @@ public sealed class StudyDataTests
     }
 
     [Fact]
+    public void Given_a_study_stored_with_a_smaller_space_When_shown_as_csv_Then_its_columns_are_the_stored_space()
+    {
+        var stored = new SearchSpace(ModelBuilder.SeedSearchSpace().Parameters.Take(2).ToArray());
+        var unit = new[] { 0.25, 0.75 };
+        var trial = new TrialRecord(0, TrialStatus.Completed, stored.FromUnit(unit), unit, 0.98, 2, null, null, null, null, null, 10, 1);
+        var study = MnistStudy.From(StudyReport.From(new StudyDefinition("small", stored.Parameters, TuningObjective.ValAccuracy), [trial]));
+
+        var header = Core.Infrastructure.Csv.Parse(study.ToCsv())[0];
+
+        Assert.Equal(stored.Parameters.Select(p => p.Name), header.TakeLast(2));
+        Assert.DoesNotContain(ModelBuilder.SeedSearchSpace().Parameters[2].Name, header);
+    }
+
+    [Fact]
     public void Given_a_study_without_a_completed_trial_When_its_best_is_asked_for_Then_the_error_names_the_study()
     {
         var space = ModelBuilder.SeedSearchSpace();
