@@ -461,11 +461,21 @@ public sealed class PostgresStudyStore : IStudyStore
                 SELECT epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds FROM epochs
                 WHERE study_id = @s AND trial = @t AND attempt = (SELECT attempts FROM trials WHERE study_id = @s AND number = @t) ORDER BY epoch
                 """, ("s", study), ("t", trialId));
-            using var r = cmd.ExecuteReader();
-            var list = new List<EpochRecord>();
-            double D(int i) => r.IsDBNull(i) ? double.NaN : r.GetDouble(i);
-            while (r.Read()) list.Add(new EpochRecord(r.GetInt32(0), D(1), D(2), D(3), D(4), D(5), D(6)));
-            return list;
+            return EpochRows.List(cmd.ExecuteReader());
+        });
+    }
+
+    public IReadOnlyDictionary<int, IReadOnlyList<EpochRecord>> EpochsOfEveryTrial()
+    {
+        var study = StudyId;
+        return Run("read the trials' epochs", RetryFor, (db, _) =>
+        {
+            using var cmd = Command(db, null, """
+                SELECT e.trial, e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.learning_rate, e.seconds FROM epochs e
+                JOIN trials t ON t.study_id = e.study_id AND t.number = e.trial AND e.attempt = t.attempts
+                WHERE e.study_id = @s ORDER BY e.trial, e.epoch
+                """, ("s", study));
+            return EpochRows.ByTrial(cmd.ExecuteReader());
         });
     }
 

@@ -364,11 +364,19 @@ public sealed class SqliteStudyStore : IStudyStore
                 SELECT epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds FROM epochs
                 WHERE trial_id = $t AND attempt = (SELECT attempts FROM trials WHERE id = $t) ORDER BY epoch
                 """, null, ("$t", trialId));
-            using var r = cmd.ExecuteReader();
-            var list = new List<EpochRecord>();
-            double D(int i) => r.IsDBNull(i) ? double.NaN : r.GetDouble(i);
-            while (r.Read()) list.Add(new EpochRecord(r.GetInt32(0), D(1), D(2), D(3), D(4), D(5), D(6)));
-            return list;
+            return EpochRows.List(cmd.ExecuteReader());
+        }
+    }
+
+    public IReadOnlyDictionary<int, IReadOnlyList<EpochRecord>> EpochsOfEveryTrial()
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("""
+                SELECT e.trial_id, e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.learning_rate, e.seconds FROM epochs e
+                JOIN trials t ON t.id = e.trial_id AND e.attempt = t.attempts ORDER BY e.trial_id, e.epoch
+                """, null);
+            return EpochRows.ByTrial(cmd.ExecuteReader());
         }
     }
 

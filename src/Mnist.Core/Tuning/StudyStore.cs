@@ -226,4 +226,10 @@ public interface IStudyStore : IDisposable
     IReadOnlyList<TrialRecord> Trials();
 
     IReadOnlyList<EpochRecord> Epochs(int trialId);
+
+    /// <summary>
+    /// <see cref="Epochs"/> of every trial that has any, by trial id, in one read (what a view of
+    /// the whole study asks for at each refresh: one round trip instead of one per trial).
+    /// </summary>
+    IReadOnlyDictionary<int, IReadOnlyList<EpochRecord>> EpochsOfEveryTrial();
 }

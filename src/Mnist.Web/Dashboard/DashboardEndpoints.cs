@@ -16,7 +16,12 @@ internal static class DashboardEndpoints
         app.MapGet("/api/studies/{name}", (string name, StudySource source, TimeProvider clock) =>
             Answer(() => source.Read(name, store => DashboardViews.State(store.Definition, store.Trials(), clock.GetUtcNow()))));
         app.MapGet("/api/studies/{name}/trials", (string name, StudySource source, TimeProvider clock) =>
-            Answer(() => source.Read(name, store => DashboardViews.Trials(store.Definition, store.Trials(), store.Epochs, clock.GetUtcNow()))));
+            Answer(() => source.Read(name, store =>
+            {
+                var trials = store.Trials();
+                var epochs = store.EpochsOfEveryTrial();
+                return DashboardViews.Trials(store.Definition, trials, id => epochs.TryGetValue(id, out var e) ? e : [], clock.GetUtcNow());
+            })));
         app.MapGet("/api/studies/{name}/importance", (string name, StudySource source) =>
             Answer(() => source.Read(name, store => HyperparameterImportance.Compute(store.Definition, store.Trials()))));
         app.MapGet("/healthz", (StudySource source) => Results.Json(new Health("ok", source.Display), DashboardViews.JsonOptions));

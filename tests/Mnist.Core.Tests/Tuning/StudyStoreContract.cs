@@ -484,6 +484,28 @@ public abstract class StudyStoreContract : IDisposable
     }
 
     [Fact]
+    public void Given_trials_with_and_without_epochs_When_every_trials_epochs_are_read_at_once_Then_each_is_what_epochs_of_it_reads()
+    {
+        using var store = Open();
+        var first = store.Claim(Request("w1"))!;
+        var idle = store.Claim(Request("w2"))!;
+        var third = store.Claim(Request("w3"))!;
+        store.ReportEpoch(first.Id, "w1", first.Attempts, Epoch(1));
+        store.ReportEpoch(first.Id, "w1", first.Attempts, Epoch(2));
+        store.ReportEpoch(third.Id, "w3", third.Attempts, Epoch(1, loss: 0.5));
+        var again = TakeOver(store, first, "w4");
+        store.ReportEpoch(again.Id, "w4", again.Attempts, Epoch(1, loss: 0.25));
+
+        var all = store.EpochsOfEveryTrial();
+
+        Assert.Equal([first.Id, third.Id], all.Keys.Order());
+        Assert.False(all.ContainsKey(idle.Id));
+        Assert.Equal(store.Epochs(first.Id), all[first.Id]);
+        Assert.Equal([0.25], all[first.Id].Select(e => e.Loss));
+        Assert.Equal(store.Epochs(third.Id), all[third.Id]);
+    }
+
+    [Fact]
     public void Given_a_finished_trial_When_the_trials_are_read_Then_its_epochs_are_what_its_worker_reported()
     {
         using var store = Open();
