@@ -307,7 +307,7 @@ public static class ImagePreprocessor
 
     /// <summary>
     /// A hairline is also faint (its anti-aliased pixels are partly covered; an eroded stroke keeps
-    /// only its darkest core): the dilated ink is brightened, in place, by the gain that takes its
+    /// only the faintest value of each neighbourhood): the dilated ink is brightened, in place, by the gain that takes its
     /// median ink pixel to <see cref="InkLevel"/>, clipped at 1 (one pass: the faint rim it lifts
     /// above <see cref="InkFloor"/> then counts as ink too, so the result measures lower, about 0.7).
     /// An ink at that level or brighter is left alone.
