@@ -280,12 +280,12 @@ public static class ImagePreprocessor
         if (width <= 0 || width / side >= MinSmallStroke) return (crop, w, h);
 
         var factor = Math.Max(1, WorkingSide / side);
-        var (uw, uh) = (w * factor, h * factor);
-        var up = Resampler.Resize(crop, w, h, uw, uh);
         // As in NormalizeStroke; a grey dilation by one pixel widens the measured stroke by two.
         var delta = (TargetStroke * side - width) / (2 * (1 - TargetStroke));
         var steps = (int)Math.Round(delta * factor);
         if (steps == 0) return (crop, w, h);
+        var (uw, uh) = (w * factor, h * factor);
+        var up = Resampler.Resize(crop, w, h, uw, uh);
         var margin = steps + 1;
         var (pw, ph) = (uw + 2 * margin, uh + 2 * margin);
         var thick = StrokeWidth.Dilate(Crop(up, uw, uh, -margin, -margin, pw, ph), pw, ph, steps);
@@ -307,9 +307,10 @@ public static class ImagePreprocessor
 
     /// <summary>
     /// A hairline is also faint (its anti-aliased pixels are partly covered; an eroded stroke keeps
-    /// only the faintest value of each neighbourhood): the dilated ink is brightened, in place, by the gain that takes its
-    /// median ink pixel to <see cref="InkLevel"/>, clipped at 1 (one pass: the faint rim it lifts
-    /// above <see cref="InkFloor"/> then counts as ink too, so the result measures lower, about 0.7).
+    /// only the faintest value of each neighbourhood): the dilated ink is brightened, in place, by
+    /// the gain that takes its median ink pixel to <see cref="InkLevel"/>, clipped at 1 (one pass:
+    /// the faint rim it lifts above <see cref="InkFloor"/> then counts as ink too, so the result
+    /// measures lower, about 0.7).
     /// An ink at that level or brighter is left alone.
     /// </summary>
     private static void RaiseInkLevel(float[] ink)
