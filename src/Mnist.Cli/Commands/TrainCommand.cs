@@ -17,7 +17,9 @@ internal static class TrainCommand
     private static readonly Option<string> Out = new("--out") { Description = "Run folder for the model file, checkpoint, history and evaluation.", Required = true };
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Epoch budget (default 100, as the seed; early stopping usually ends sooner)." };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Mini-batch size (Keras's default, 32).", DefaultValueFactory = _ => Defaults.BatchSize };
-    private static readonly Option<int> Patience = new("--patience") { Description = "Early stopping: epochs without a better val_loss (0 = off).", DefaultValueFactory = _ => Defaults.Patience };
+    private static readonly Option<int> Patience = new("--patience") { Description = "Early stopping: epochs without a better --monitor value (0 = off).", DefaultValueFactory = _ => Defaults.Patience };
+    private static readonly ChoiceOption<Core.Tuning.TuningObjective> Monitor = new("--monitor",
+        "What early stopping, ReduceLROnPlateau and the best weights watch (Keras's monitor): val_loss (lower is better) or val_accuracy (higher is better).", Defaults.Monitor);
     private static readonly Option<double> ValidationSplit = new("--validation-split") { Description = "Stratified share held out for validation.", DefaultValueFactory = _ => Defaults.ValidationFraction };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source (init, split, shuffle, augmentation, dropout).", DefaultValueFactory = _ => Defaults.Seed };
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick runs)." };
@@ -28,7 +30,7 @@ internal static class TrainCommand
     private static readonly AugmentationFlags Augment = new(Defaults.Augmentation);
     private static readonly Option<bool> Standardize = new("--standardize") { Description = "Standardise pixels with the training set's mean and std (kept in the model file)." };
     private static readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam learning rate (default: the hyperparameters', 1e-3 for the seed)." };
-    private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: halve the rate after N epochs without a better val_loss (0 = off, as in the seed).", DefaultValueFactory = _ => Defaults.ReduceLrPatience };
+    private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: multiply the rate by --reduce-lr-factor after N epochs without a better --monitor value (0 = off, as in the seed).", DefaultValueFactory = _ => Defaults.ReduceLrPatience };
     private static readonly Option<double> ReduceLrFactor = new("--reduce-lr-factor") { Description = "ReduceLROnPlateau: the factor the rate is multiplied by.", DefaultValueFactory = _ => Defaults.ReduceLrFactor };
     private static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the one-hot targets (0 = none, as in the seed).", DefaultValueFactory = _ => Defaults.LabelSmoothing };
     private static readonly Option<string?> Hyperparameters = new("--hyperparameters") { Description = "JSON file of hyperparameters (default: the seed's final model)." };
@@ -41,7 +43,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train a model (the seed's final model by default) and evaluate it on the test set.")
         {
-            DataDir, DatasetName, Out, Epochs, BatchSize, Patience, ValidationSplit, Seed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
+            DataDir, DatasetName, Out, Epochs, BatchSize, Patience, Monitor, ValidationSplit, Seed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
             Standardize, LearningRate, ReduceLrPatience, ReduceLrFactor, LabelSmoothing, Hyperparameters, Resume, Threads, Device, TensorBoard,
         };
         Augment.AddTo(command);
@@ -86,6 +88,7 @@ internal static class TrainCommand
                 Epochs = epochs ?? 100,
                 BatchSize = parse.GetValue(BatchSize),
                 Patience = parse.GetValue(Patience),
+                Monitor = Monitor.Read(parse),
                 ValidationFraction = parse.GetValue(ValidationSplit),
                 Seed = parse.GetValue(Seed),
                 TrainLimit = parse.GetValue(TrainLimit),

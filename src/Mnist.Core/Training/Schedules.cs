@@ -1,25 +1,34 @@
+using Mnist.Core.Tuning;
+
 namespace Mnist.Core.Training;
 
 /// <summary>
-/// Keras's EarlyStopping on validation loss, as a pure state machine: an epoch improves when its
-/// value beats the best by more than <see cref="MinDelta"/>; training stops after
-/// <see cref="Patience"/> epochs without improvement (0: never), or at once on a non-finite value.
+/// Keras's EarlyStopping, as a pure state machine: an epoch improves when its value of
+/// <see cref="Monitor"/> (validation loss unless told otherwise; Keras's <c>monitor</c> and
+/// <c>mode</c> in one) beats the best by more than <see cref="MinDelta"/> in the monitor's
+/// direction; training stops after <see cref="Patience"/> epochs without improvement (0: never),
+/// or at once on a non-finite loss.
 /// </summary>
 public sealed record EarlyStopping(int Patience, double MinDelta = 0)
 {
-    public bool Improves(double value, double best) => double.IsFinite(value) && value < best - MinDelta;
+    public Objective Monitor { get; init; } = Objective.ValLoss;
 
-    /// <summary>The epochs waited after this one, and whether training stops.</summary>
-    public (int Wait, bool Stop) Next(int wait, bool improved, double value)
+    /// <summary>The best value before any epoch: the worst there is in the monitor's direction.</summary>
+    public double Unset => Monitor.Direction == Direction.Max ? double.NegativeInfinity : double.PositiveInfinity;
+
+    public bool Improves(double value, double best) => double.IsFinite(value) && Monitor.LossOf(value) < Monitor.LossOf(best) - MinDelta;
+
+    /// <summary>The epochs waited after this one, and whether training stops (also on a non-finite <paramref name="loss"/>: the run diverged).</summary>
+    public (int Wait, bool Stop) Next(int wait, bool improved, double loss)
     {
         var next = improved ? 0 : wait + 1;
-        return (next, (Patience > 0 && next >= Patience) || !double.IsFinite(value));
+        return (next, (Patience > 0 && next >= Patience) || !double.IsFinite(loss));
     }
 }
 
 /// <summary>
 /// Keras's ReduceLROnPlateau, as a pure state machine: after <see cref="Patience"/> epochs
-/// without improvement (0: never) the rate is multiplied by <see cref="Factor"/>, not below
+/// without improvement of the monitored metric (the early stopping's; 0: never) the rate is multiplied by <see cref="Factor"/>, not below
 /// <see cref="MinLearningRate"/>, and the wait starts again.
 /// </summary>
 public sealed record ReduceLrOnPlateau(int Patience, double Factor, double MinLearningRate)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Mnist.Core.Data;
 using Mnist.Core.Evaluation;
 using Mnist.Core.Model;
+using Mnist.Core.Tuning;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -53,8 +54,8 @@ public sealed record FitResult(IReadOnlyList<EpochRecord> History, TrainerState 
 /// <summary>
 /// Keras's <c>model.fit</c> for one network: Adam (<see cref="AdamOptimizer"/>), shuffled mini-batches, augmentation on the
 /// whole batch, categorical cross-entropy on one-hot targets, validation after each epoch,
-/// early stopping on validation loss that restores the best weights, optional
-/// ReduceLROnPlateau. Each epoch is a pure function of (weights, optimiser state, seed, epoch):
+/// early stopping on the monitored metric (validation loss or accuracy) that restores the best
+/// weights, optional ReduceLROnPlateau on the same metric. Each epoch is a pure function of (weights, optimiser state, seed, epoch):
 /// shuffling, augmentation and dropout draw from generators seeded by the run's seed and the
 /// epoch number, so a resumed run reaches the same state as an uninterrupted one.
 /// </summary>
@@ -71,7 +72,7 @@ public sealed class Trainer : IDisposable
         _options = options;
         _observer = observer ?? new NullObserver();
         Optimizer = new AdamOptimizer(model.parameters(), config.LearningRate);
-        _earlyStopping = new EarlyStopping(options.Patience, options.MinDelta);
+        _earlyStopping = new EarlyStopping(options.Patience, options.MinDelta) { Monitor = Objective.Of(options.Monitor) };
         _plateau = options.LrSchedule == LrSchedule.Plateau ? new ReduceLrOnPlateau(options.ReduceLrPatience, options.ReduceLrFactor, options.MinLearningRate) : null;
         _oneCycle = options.LrSchedule == LrSchedule.OneCycle ? new OneCycleSchedule(config.LearningRate) : null;
     }
@@ -106,7 +107,7 @@ public sealed class Trainer : IDisposable
         CancellationToken ct = default,
         IntermediateChecks? checks = null)
     {
-        var state = start ?? TrainerState.Initial(Optimizer.LearningRate);
+        var state = start ?? TrainerState.Initial(Optimizer.LearningRate, _earlyStopping.Unset);
         var records = new List<EpochRecord>(history ?? []);
         SetLearningRate(state.LearningRate);
         var (batchSize, batches) = Batches(data.TrainCount);
@@ -128,10 +129,11 @@ public sealed class Trainer : IDisposable
             var record = new EpochRecord(epoch, loss, accuracy, valLoss, valAccuracy, state.LearningRate, clock.Elapsed.TotalSeconds);
             records.Add(record);
 
-            var improved = _earlyStopping.Improves(valLoss, state.BestValue);
+            var monitored = _earlyStopping.Monitor.ScoreOf(valLoss, valAccuracy);
+            var improved = _earlyStopping.Improves(monitored, state.BestValue);
             var weights = ModelFile.SerializeWeights(_model);
             if (improved) bestWeights = weights;
-            state = NextState(state, epoch, valLoss, improved);
+            state = NextState(state, epoch, valLoss, monitored, improved);
             onEpoch?.Invoke(new EpochCheckpoint(record, improved, state, records, weights, bestWeights ?? weights, Optimizer.SaveState));
             _observer.OnEpochEnd(record, improved, state);
             if (rungs.Due(epoch) is { } rung && rungs.Decide(rung, epoch, valLoss, valAccuracy))
@@ -141,7 +143,7 @@ public sealed class Trainer : IDisposable
             }
             if (state.Stopped && state.EpochsDone < _options.Epochs)
             {
-                _observer.OnInfo($"Early stopping: no improvement of val_loss for {_options.Patience} epochs; restoring the weights of epoch {state.BestEpoch}.");
+                _observer.OnInfo($"Early stopping: no improvement of {_earlyStopping.Monitor.Name} for {_options.Patience} epochs; restoring the weights of epoch {state.BestEpoch}.");
             }
         }
 
@@ -174,7 +176,7 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private TrainerState NextState(TrainerState state, int epoch, double valLoss, bool improved)
+    private TrainerState NextState(TrainerState state, int epoch, double valLoss, double monitored, bool improved)
     {
         var (wait, stopped) = _earlyStopping.Next(state.Wait, improved, valLoss);
         // One-cycle: the rate its last step set (the plateau's wait is counted, unused, as it always was).
@@ -190,7 +192,7 @@ public sealed class Trainer : IDisposable
         }
         return new TrainerState(
             epoch,
-            improved ? valLoss : state.BestValue,
+            improved ? monitored : state.BestValue,
             improved ? epoch : state.BestEpoch,
             wait,
             lrWait,

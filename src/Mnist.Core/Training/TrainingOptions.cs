@@ -1,12 +1,13 @@
 using Mnist.Core.Data;
 using Mnist.Core.Infrastructure;
+using Mnist.Core.Tuning;
 
 namespace Mnist.Core.Training;
 
 /// <summary>How the learning rate moves during training, by its name (<see cref="Choice"/>, as checkpoints store it): <c>plateau</c> or <c>one_cycle</c>.</summary>
 public enum LrSchedule
 {
-    /// <summary>Constant, reduced on plateaus of validation loss (Keras's ReduceLROnPlateau) when ReduceLrPatience &gt; 0.</summary>
+    /// <summary>Constant, reduced on plateaus of the monitored metric (Keras's ReduceLROnPlateau) when ReduceLrPatience &gt; 0.</summary>
     Plateau,
 
     /// <summary>
@@ -25,8 +26,15 @@ public sealed record TrainingOptions
     public int BatchSize { get; init; } = 32;
     public int EvalBatchSize { get; init; } = 1000;
 
-    /// <summary>Early stopping on validation loss: epochs without improvement before stopping (0 disables).</summary>
+    /// <summary>Early stopping: epochs without improvement of <see cref="Monitor"/> before stopping (0 disables).</summary>
     public int Patience { get; init; } = 5;
+
+    /// <summary>
+    /// What early stopping, ReduceLROnPlateau and the best weights watch (Keras's <c>monitor</c>,
+    /// its direction known): <c>val_loss</c> (lower is better, the seed's and Keras's default) or
+    /// <c>val_accuracy</c> (higher is better; ties do not count as improvements).
+    /// </summary>
+    public TuningObjective Monitor { get; init; } = TuningObjective.ValLoss;
     public double MinDelta { get; init; }
     public double ValidationFraction { get; init; } = 0.1;
     public int Seed { get; init; } = 42;
@@ -41,7 +49,7 @@ public sealed record TrainingOptions
     public double LabelSmoothing { get; init; } = 0.1;
 
     /// <summary>
-    /// Keras's ReduceLROnPlateau on validation loss: epochs without improvement before the rate
+    /// Keras's ReduceLROnPlateau on <see cref="Monitor"/>: epochs without improvement before the rate
     /// is multiplied by the factor; 0 disables it, as in the seed. On by default (2 epochs, x0.5):
     /// with a constant rate the seed model stopped lower (docs/training.md).
     /// </summary>

@@ -117,7 +117,7 @@ public static class TrainingRun
             Hyperparameters = config,
             Normalization = data.Normalization,
             Epoch = epoch,
-            Best = state.BestEpoch > 0 ? new BestMetric("val_loss", state.BestValue, state.BestEpoch) : null,
+            Best = state.BestEpoch > 0 ? new BestMetric(Tuning.Objective.Of(options.Monitor).Name, state.BestValue, state.BestEpoch) : null,
             Metrics = metrics,
             DataChecksums = dataset.Checksums,
             Training = options,

@@ -47,6 +47,29 @@ public sealed class TrainCommandParsingTests
     }
 
     [Fact]
+    public void Given_no_monitor_When_parsed_Then_early_stopping_watches_val_loss()
+    {
+        Assert.Equal(Core.Tuning.TuningObjective.ValLoss, Parse("train --out o").Options.Monitor);
+    }
+
+    [Fact]
+    public void Given_monitor_val_accuracy_When_parsed_Then_early_stopping_watches_val_accuracy()
+    {
+        Assert.Equal(Core.Tuning.TuningObjective.ValAccuracy, Parse("train --out o --monitor val_accuracy").Options.Monitor);
+    }
+
+    [Fact]
+    public void Given_an_unknown_monitor_When_parsed_Then_the_error_names_the_flag_and_the_metrics_accepted()
+    {
+        var parse = CliApp.Parse(["train", "--out", "o", "--monitor", "accuracy"]);
+
+        var error = Assert.Single(parse.Errors).Message;
+        Assert.Contains("--monitor accuracy", error);
+        Assert.Contains("val_accuracy", error);
+        Assert.Contains("val_loss", error);
+    }
+
+    [Fact]
     public void Given_no_augment_When_parsed_Then_augmentation_is_off_whatever_the_ranges()
     {
         Assert.True(Parse("train --out o --no-augment --rotation 30").Options.Augmentation.IsIdentity);

@@ -1,6 +1,7 @@
 using Mnist.Core.Model;
 using Mnist.Testing;
 using Mnist.Core.Training;
+using Mnist.Core.Tuning;
 
 namespace Mnist.Core.Tests.Training;
 
@@ -66,6 +67,22 @@ public sealed class ResumeTests
         {
             Assert.True(File.Exists(dir.File(file)), file);
         }
+    }
+
+    [Fact]
+    public async Task Given_val_accuracy_monitored_When_trained_Then_the_model_file_holds_the_epoch_of_the_highest_val_accuracy_and_names_its_monitor()
+    {
+        using var dir = new TempDir();
+        var request = Request(dir.Path) with { Options = Request(dir.Path).Options with { Monitor = TuningObjective.ValAccuracy, Epochs = 4 } };
+
+        var outcome = await TrainingRun.RunAsync(request);
+
+        var history = outcome.Fit.History;
+        var best = history.First(h => h.ValAccuracy == history.Max(e => e.ValAccuracy)); // the earliest of the highest
+        var manifest = ModelFile.Read(outcome.ModelPath).Manifest;
+        Assert.Equal(new BestMetric("val_accuracy", best.ValAccuracy, best.Epoch), manifest.Best);
+        Assert.Equal(best.Epoch, manifest.Epoch);
+        Assert.Equal(TuningObjective.ValAccuracy, manifest.Training!.Monitor);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Mnist.Core.Training;
+using Mnist.Core.Tuning;
 
 namespace Mnist.Core.Tests.Training;
 
@@ -48,6 +49,51 @@ public sealed class ScheduleTests
 
         Assert.False(stopping.Improves(0.495, 0.5));
         Assert.True(stopping.Improves(0.489, 0.5));
+    }
+
+    [Fact]
+    public void Given_the_default_monitor_When_nothing_is_said_Then_it_is_val_loss_and_starts_from_plus_infinity()
+    {
+        var stopping = new EarlyStopping(5);
+
+        Assert.Equal("val_loss", stopping.Monitor.Name);
+        Assert.Equal(double.PositiveInfinity, stopping.Unset);
+        Assert.True(stopping.Improves(0.3, stopping.Unset));
+    }
+
+    [Fact]
+    public void Given_val_accuracy_monitored_When_the_accuracy_rises_Then_it_improves_and_when_it_falls_it_does_not()
+    {
+        var stopping = new EarlyStopping(5) { Monitor = Objective.ValAccuracy };
+
+        Assert.True(stopping.Improves(0.9952, 0.9950));
+        Assert.False(stopping.Improves(0.9948, 0.9950));
+    }
+
+    [Fact]
+    public void Given_val_accuracy_monitored_When_an_epoch_ties_the_best_Then_it_is_no_improvement()
+    {
+        var stopping = new EarlyStopping(5) { Monitor = Objective.ValAccuracy };
+
+        Assert.False(stopping.Improves(0.9950, 0.9950));
+    }
+
+    [Fact]
+    public void Given_val_accuracy_monitored_When_nothing_was_seen_yet_Then_the_best_is_minus_infinity_and_any_accuracy_improves_it()
+    {
+        var stopping = new EarlyStopping(5) { Monitor = Objective.ValAccuracy };
+
+        Assert.Equal(double.NegativeInfinity, stopping.Unset);
+        Assert.True(stopping.Improves(0.0, stopping.Unset));
+    }
+
+    [Fact]
+    public void Given_val_accuracy_monitored_with_a_min_delta_When_the_accuracy_rises_by_less_Then_it_is_no_improvement()
+    {
+        var stopping = new EarlyStopping(5, MinDelta: 0.001) { Monitor = Objective.ValAccuracy };
+
+        Assert.False(stopping.Improves(0.9955, 0.9950));
+        Assert.True(stopping.Improves(0.9961, 0.9950));
     }
 
     [Fact]
