@@ -68,12 +68,15 @@ public static class ModelBuilder
 
         foreach (var filters in new[] { config.Conv1Filters, config.Conv2Filters })
         {
-            var name = $"conv2d_{++conv}";
-            layers.Add((name, nn.Conv2d(channels, filters, config.KernelSize, padding: Padding.Same)));
-            layers.Add(($"{name}_{config.ConvActivation}", Activations.Create(config.ConvActivation)));
+            for (var i = 0; i < config.ConvLayersPerBlock; i++)
+            {
+                var name = $"conv2d_{++conv}";
+                layers.Add((name, nn.Conv2d(channels, filters, config.KernelSize, padding: Padding.Same)));
+                layers.Add(($"{name}_{config.ConvActivation}", Activations.Create(config.ConvActivation)));
+                channels = filters;
+            }
             layers.Add(($"max_pooling2d_{++pool}", new MaxPool2x2()));
             layers.Add(($"batch_normalization_{++norm}", nn.BatchNorm2d(filters, BatchNormEpsilon, config.BatchNormMomentum)));
-            channels = filters;
             size /= 2;
         }
 

@@ -181,6 +181,21 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Given_a_network_with_two_conv_layers_per_block_When_exported_Then_onnx_runtime_matches_torchsharp_and_the_graph_has_four_convolutions()
+    {
+        var config = ModelConfig.Seed with { Conv1Filters = 16, Conv2Filters = 32, ConvLayersPerBlock = 2, Dense = [new DenseLayerConfig(64)] };
+        var model = TrainedModelFile("deep.ckpt", config, images: 400);
+        var onnxPath = _dir.File("deep.onnx");
+
+        var result = OnnxExporter.Export(model, onnxPath);
+
+        var maxDiff = CompareWithTorch(model, onnxPath, TestData.TestInputs(128));
+        Assert.True(maxDiff < Tolerance, $"max abs difference {maxDiff}");
+        Assert.Equal(4, ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnxPath)).Graph.Node.Count(n => n.OpType == "Conv"));
+        Assert.Contains("Conv", result.Operators);
+    }
+
+    [Fact]
     public void Given_a_model_with_unit_range_normalisation_When_exported_Then_the_graph_starts_at_the_first_convolution()
     {
         var model = TrainedModelFile("plain.ckpt", ModelConfig.Seed, images: 300, standardize: false);

@@ -59,6 +59,45 @@ public sealed class ModelBuilderTests
     }
 
     [Fact]
+    public void Given_two_conv_layers_per_block_When_summarised_Then_each_block_stacks_two_convolutions_before_its_pooling()
+    {
+        var rows = ModelSummary.For(ModelConfig.Seed with { ConvLayersPerBlock = 2 }).Layers
+            .Take(8).Select(l => (l.Name, Shape: string.Join('x', l.OutputShape), l.Params)).ToList();
+
+        (string, string, long)[] expected =
+        [
+            ("conv2d_1", "32x28x28", 288 + 32),
+            ("conv2d_2", "32x28x28", 9 * 32 * 32 + 32),
+            ("max_pooling2d_1", "32x14x14", 0),
+            ("batch_normalization_1", "32x14x14", 32 + 32),
+            ("conv2d_3", "64x14x14", 18_432 + 64),
+            ("conv2d_4", "64x14x14", 9 * 64 * 64 + 64),
+            ("max_pooling2d_2", "64x7x7", 0),
+            ("batch_normalization_2", "64x7x7", 64 + 64),
+        ];
+        Assert.Equal(expected, rows);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(ModelConfig.MaxConvLayersPerBlock + 1)]
+    public void Given_conv_layers_per_block_outside_1_to_the_maximum_When_validated_Then_the_error_names_the_field(int layers)
+    {
+        var e = Assert.Throws<ArgumentException>(() => (ModelConfig.Seed with { ConvLayersPerBlock = layers }).Validate());
+
+        Assert.Contains("ConvLayersPerBlock", e.Message);
+    }
+
+    [Fact]
+    public void Given_a_model_file_written_before_conv_layers_per_block_existed_When_read_Then_it_has_one_per_block()
+    {
+        var json = Core.Infrastructure.Json.Serialize(ModelConfig.Seed).Replace("\"conv_layers_per_block\": 1,", "", StringComparison.Ordinal);
+
+        Assert.DoesNotContain("conv_layers_per_block", json);
+        Assert.Equal(ModelConfig.Seed, Core.Infrastructure.Json.Deserialize<ModelConfig>(json, "old.json"));
+    }
+
+    [Fact]
     public void Given_the_same_seed_When_built_twice_Then_the_weights_are_identical()
     {
         using var a = ModelBuilder.Build(ModelConfig.Seed, seed: 5);
