@@ -50,6 +50,10 @@ internal static class CommonOptions
             return (IReadOnlyDictionary<string, double>)Core.Infrastructure.Json.Deserialize<Dictionary<string, double>>(File.ReadAllText(file), file);
         }).ToList();
 
+    public static ChoiceOption<TuningObjective> Monitor() => new("--monitor",
+        "What early stopping, ReduceLROnPlateau and the best weights watch (Keras's monitor): val_loss (lower is better) or val_accuracy (higher is better).",
+        new Core.Training.TrainingOptions().Monitor);
+
     public static Option<int> Tta() => new("--tta")
     {
         Description = $"Test-time augmentation: average the probabilities over the image and this many fixed variants of it (one-pixel shifts, then slight rotations and zooms; at most {Core.Inference.TestTimeAugmentation.Variants.Count}). 0: the plain prediction.",

@@ -35,6 +35,7 @@ internal static class PipelineCommand
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick experiments)." };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source.", DefaultValueFactory = _ => Defaults.Seed };
     private static readonly AugmentationFlags Augment = new(Defaults.Augmentation);
+    private static readonly ChoiceOption<Core.Tuning.TuningObjective> Monitor = CommonOptions.Monitor();
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
@@ -51,7 +52,7 @@ internal static class PipelineCommand
     {
         var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
         {
-            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Enqueue, Pruner, CompareSeed, TrainLimit, Seed, Threads, Device, TensorBoard, Ensemble, EnsembleFrom,
+            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Enqueue, Pruner, CompareSeed, TrainLimit, Monitor, Seed, Threads, Device, TensorBoard, Ensemble, EnsembleFrom,
         };
         Augment.AddTo(command);
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
@@ -84,6 +85,7 @@ internal static class PipelineCommand
         TrainLimit = parse.GetValue(TrainLimit),
         Seed = parse.GetValue(Seed),
         Augmentation = Augment.Read(parse, Defaults.Augmentation),
+        Monitor = Monitor.Read(parse),
         Threads = parse.GetValue(Threads),
         Device = Device.Read(parse),
         TensorBoardDir = parse.GetValue(TensorBoard),

@@ -18,8 +18,7 @@ internal static class TrainCommand
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Epoch budget (default 100, as the seed; early stopping usually ends sooner)." };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Mini-batch size (Keras's default, 32).", DefaultValueFactory = _ => Defaults.BatchSize };
     private static readonly Option<int> Patience = new("--patience") { Description = "Early stopping: epochs without a better --monitor value (0 = off).", DefaultValueFactory = _ => Defaults.Patience };
-    private static readonly ChoiceOption<Core.Tuning.TuningObjective> Monitor = new("--monitor",
-        "What early stopping, ReduceLROnPlateau and the best weights watch (Keras's monitor): val_loss (lower is better) or val_accuracy (higher is better).", Defaults.Monitor);
+    private static readonly ChoiceOption<Core.Tuning.TuningObjective> Monitor = CommonOptions.Monitor();
     private static readonly Option<double> ValidationSplit = new("--validation-split") { Description = "Stratified share held out for validation.", DefaultValueFactory = _ => Defaults.ValidationFraction };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source (init, split, shuffle, augmentation, dropout).", DefaultValueFactory = _ => Defaults.Seed };
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick runs)." };

@@ -35,10 +35,11 @@ internal static class TuneCommand
         Description = "Seconds without a heartbeat after which a running trial is taken to be dead and run again by another worker (a worker on the same machine whose process is gone is noticed at once).",
         DefaultValueFactory = _ => Defaults.StaleAfter.TotalSeconds,
     };
-    private static readonly Option<int> MaxEpochs = new("--max-epochs") { Description = "Per-trial epoch cap (early stopping, patience 5, may end sooner).", DefaultValueFactory = _ => Defaults.TrialOptions.Epochs };
+    private static readonly Option<int> MaxEpochs = new("--max-epochs") { Description = "Per-trial epoch cap (early stopping on --monitor, patience 5, may end sooner).", DefaultValueFactory = _ => Defaults.TrialOptions.Epochs };
     private static readonly Option<double> DataFraction = new("--data-fraction") { Description = "Stratified share of the training images each trial trains on.", DefaultValueFactory = _ => Defaults.TrialOptions.DataFraction };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => Defaults.TrialOptions.Seed };
     private static readonly AugmentationFlags Augment = new(Defaults.TrialOptions.Augmentation);
+    private static readonly ChoiceOption<TuningObjective> Monitor = CommonOptions.Monitor();
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
@@ -47,7 +48,7 @@ internal static class TuneCommand
     {
         var command = new Command("tune", "Search the seed's hyperparameter space with Bayesian optimisation.")
         {
-            DataDir, DatasetName, Out, Storage, Study, Trials, Oracle, Factor, HyperbandIterations, Enqueue, Initial, Acquisition, Objective, Pruner, StaleAfter, MaxEpochs, DataFraction, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Storage, Study, Trials, Oracle, Factor, HyperbandIterations, Enqueue, Initial, Acquisition, Objective, Pruner, StaleAfter, MaxEpochs, DataFraction, Monitor, Seed, Threads, Device, TensorBoard,
         };
         Augment.AddTo(command);
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
@@ -82,7 +83,7 @@ internal static class TuneCommand
         HyperbandIterations = parse.GetValue(HyperbandIterations),
         HyperbandMaxConfigurations = parse.GetResult(Trials) is { Implicit: false } ? parse.GetValue(Trials) : null,
         StaleAfter = TimeSpan.FromSeconds(parse.GetValue(StaleAfter)),
-        TrialOptions = new TrainingOptions { Dataset = parse.GetValue(DatasetName)!, Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed), Augmentation = Augment.Read(parse, Defaults.TrialOptions.Augmentation) },
+        TrialOptions = new TrainingOptions { Dataset = parse.GetValue(DatasetName)!, Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed), Augmentation = Augment.Read(parse, Defaults.TrialOptions.Augmentation), Monitor = Monitor.Read(parse) },
         Threads = parse.GetValue(Threads),
         Device = Device.Read(parse),
         TensorBoardDir = parse.GetValue(TensorBoard),

@@ -84,6 +84,9 @@ public sealed record PipelineRequest
 
     /// <summary>The augmentation of the search's trials and of the final training (the seed's by default).</summary>
     public Data.AugmentationOptions Augmentation { get; init; } = Data.AugmentationOptions.Seed;
+
+    /// <summary>What early stopping and ReduceLROnPlateau watch, in the search's trials and the final training alike (so the final continues the best trial).</summary>
+    public TuningObjective Monitor { get; init; } = new TrainingOptions().Monitor;
     public int? Threads { get; init; }
     public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 
@@ -188,7 +191,7 @@ public static class PipelineRun
             HyperbandIterations = request.HyperbandIterations,
             Pruner = pruner,
             Enqueue = preset.EnqueueDefaults ? [new Dictionary<string, double>(), .. request.Enqueue] : request.Enqueue,
-            TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit, Augmentation = request.Augmentation },
+            TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit, Augmentation = request.Augmentation, Monitor = request.Monitor },
             Threads = request.Threads,
             Device = request.Device,
             TensorBoardDir = request.TensorBoardDir is { } tb ? Path.Combine(tb, "search") : null,
@@ -198,7 +201,7 @@ public static class PipelineRun
         var config = study.BestConfig ?? throw new InvalidOperationException($"{outDir}: the search completed no trial, so there is no configuration to train.");
         log.WriteLine(study.ToText());
 
-        var finalOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit, Augmentation = request.Augmentation };
+        var finalOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.FinalEpochs, Seed = request.Seed, TrainLimit = request.TrainLimit, Augmentation = request.Augmentation, Monitor = request.Monitor };
         log.WriteLine($"== Final training of trial {report.Best!.Id}'s configuration: {config}");
         var finalDir = Path.Combine(outDir, FinalDir);
         var (start, startName) = FinalStart(request, outDir, report.Best, finalDir, finalOptions, log);

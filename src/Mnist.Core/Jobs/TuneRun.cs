@@ -92,7 +92,10 @@ public static class TuneRun
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
 
         using var store = StudyStorage.Open(request.Storage, request.OutDir, request.Study, onRetry: message => observer?.OnWarning(message));
-        var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective, info.Name, Json.Serialize(request.TrialOptions, indented: false));
+        var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective, info.Name, Json.Serialize(request.TrialOptions, indented: false))
+        {
+            TrialsAsToday = TrialOptionsAsToday,
+        };
         store.OpenOrCreate(definition);
         var done = store.Trials().Count(t => t.IsFinished);
         var rungs = pruner.Rungs(request.TrialOptions.Epochs);
@@ -167,6 +170,27 @@ public static class TuneRun
     }
 
     /// <summary><c>mnist study show</c>: DIR/NAME of a SQLite study, or NAME in <paramref name="storage"/>.</summary>
+    /// <summary>
+    /// A study's stored trial options as they are written today: read (a setting added since, such
+    /// as the augmentations or the monitor, at its default) and written again; text that does not
+    /// read as options stays as it is, and then differs.
+    /// </summary>
+    public static string TrialOptionsAsToday(string stored)
+    {
+        try
+        {
+            return Json.Serialize(Json.Deserialize<TrainingOptions>(stored, "stored trial options"), indented: false);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return stored;
+        }
+        catch (InvalidDataException)
+        {
+            return stored;
+        }
+    }
+
     public static MnistStudy Show(string study, string? storage = null)
     {
         using var store = StudyStorage.OpenExisting(storage, study);

@@ -41,6 +41,14 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
     public Objective Goal => Tuning.Objective.Of(Objective);
 
     /// <summary>
+    /// How the use case reads a stored <see cref="Trials"/> back into today's form (its options
+    /// read and written again, so that a setting added since reads at its default), for comparing
+    /// a reopened study with this one; null to compare the text as stored.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Func<string, string>? TrialsAsToday { get; init; }
+
+    /// <summary>
     /// The trials whose saved state a store drops when <paramref name="finished"/> has just ended
     /// with <paramref name="status"/>: a pruned or failed trial's own; when it completed, every
     /// completed trial's but the best's (<paramref name="trials"/>, read only then), whose state the
@@ -75,7 +83,7 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
         {
             problems.Add($"it was made on the dataset '{Dataset}', not '{asked.Dataset}'");
         }
-        if (Trials is not null && asked.Trials is not null && Trials != asked.Trials)
+        if (Trials is not null && asked.Trials is not null && (asked.TrialsAsToday?.Invoke(Trials) ?? Trials) != asked.Trials)
         {
             problems.Add($"its trials train with {Trials}, not {asked.Trials}");
         }

@@ -36,6 +36,20 @@ public sealed class TuneCommandParsingTests
     }
 
     [Fact]
+    public void Given_monitor_val_accuracy_When_tune_is_parsed_Then_the_trials_early_stopping_watches_val_accuracy_and_by_default_val_loss()
+    {
+        Assert.Equal(TuningObjective.ValAccuracy, TuneCommand.ToRequest(Parse("tune --out o --monitor val_accuracy")).TrialOptions.Monitor);
+        Assert.Equal(TuningObjective.ValLoss, TuneCommand.ToRequest(Parse("tune --out o")).TrialOptions.Monitor);
+    }
+
+    [Fact]
+    public void Given_monitor_val_accuracy_When_pipeline_is_parsed_Then_the_request_carries_it_and_by_default_val_loss()
+    {
+        Assert.Equal(TuningObjective.ValAccuracy, PipelineCommand.ToRequest(Parse("pipeline --out o --monitor val_accuracy")).Monitor);
+        Assert.Equal(TuningObjective.ValLoss, PipelineCommand.ToRequest(Parse("pipeline --out o")).Monitor);
+    }
+
+    [Fact]
     public void Given_a_preset_When_pipeline_is_parsed_Then_its_budget_is_chosen()
     {
         Assert.Equal(PipelinePreset.Quick, PipelineCommand.ToRequest(Parse("pipeline --out o")).Preset);

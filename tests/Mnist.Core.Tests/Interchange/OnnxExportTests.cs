@@ -105,7 +105,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
         var a = TrainedModelFile("a.ckpt", ModelConfig.Seed, images: 600);
         var b = TrainedModelFile("b.ckpt", ModelConfig.Seed with { Conv1Filters = 48 }, images: 300, standardize: false);
         var ensemble = _dir.File("ensemble.ckpt");
-        ModelFile.Save(ensemble, Jobs.EnsembleRun.Combine([a, b]));
+        ModelFile.Save(ensemble, Core.Jobs.EnsembleRun.Combine([a, b]));
         var onnxPath = _dir.File("ensemble.onnx");
 
         var result = OnnxExporter.Export(ensemble, onnxPath);

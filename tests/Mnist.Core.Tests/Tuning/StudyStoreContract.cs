@@ -236,6 +236,17 @@ public abstract class StudyStoreContract : IDisposable
     }
 
     [Fact]
+    public void Given_a_study_whose_stored_trial_settings_read_today_as_those_asked_When_reopened_Then_it_opens()
+    {
+        using (var first = Unopened()) first.OpenOrCreate(Branin with { Trials = "{\"epochs\":3}" });
+        using var store = Unopened();
+
+        store.OpenOrCreate(Branin with { Trials = "{\"epochs\":3,\"monitor\":\"val_loss\"}", TrialsAsToday = t => t.Replace("}", ",\"monitor\":\"val_loss\"}", StringComparison.Ordinal) });
+
+        Assert.Equal("{\"epochs\":3}", store.Definition.Trials);
+    }
+
+    [Fact]
     public void Given_a_study_stored_before_trial_settings_were_recorded_When_reopened_with_some_Then_it_opens()
     {
         using (var first = Unopened()) first.OpenOrCreate(Branin);
