@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Mnist.Core.Data;
 using Mnist.Core.Infrastructure;
 using Mnist.Core.Tuning;
@@ -19,7 +20,7 @@ public enum LrSchedule
 }
 
 /// <summary>Everything that decides a training run besides the hyperparameters; stored in every checkpoint.</summary>
-public sealed record TrainingOptions
+public sealed record TrainingOptions : IJsonOnDeserializing
 {
     public string Dataset { get; init; } = "mnist";
     public int Epochs { get; init; } = 100;
@@ -31,10 +32,18 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// What early stopping, ReduceLROnPlateau and the best weights watch (Keras's <c>monitor</c>,
-    /// its direction known): <c>val_loss</c> (lower is better, the seed's and Keras's default) or
-    /// <c>val_accuracy</c> (higher is better; ties do not count as improvements).
+    /// its direction known): <c>val_accuracy</c> (higher is better; ties do not count as
+    /// improvements), the default since stop 19, the search's own objective; or <c>val_loss</c>
+    /// (lower is better: the seed's and Keras's default). With label smoothing, val_loss (plain
+    /// cross-entropy) bottomed out epochs before the most accurate weights (docs/training.md).
+    /// A file written before the monitor was recorded reads as <c>val_loss</c>, what it was
+    /// trained with.
     /// </summary>
-    public TuningObjective Monitor { get; init; } = TuningObjective.ValLoss;
+    public TuningObjective Monitor { get => _monitor; init => _monitor = value; }
+
+    private TuningObjective _monitor = TuningObjective.ValAccuracy;
+
+    void IJsonOnDeserializing.OnDeserializing() => _monitor = TuningObjective.ValLoss;
     public double MinDelta { get; init; }
     public double ValidationFraction { get; init; } = 0.1;
     public int Seed { get; init; } = 42;

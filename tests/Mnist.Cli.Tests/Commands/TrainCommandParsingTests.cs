@@ -47,15 +47,15 @@ public sealed class TrainCommandParsingTests
     }
 
     [Fact]
-    public void Given_no_monitor_When_parsed_Then_early_stopping_watches_val_loss()
+    public void Given_no_monitor_When_parsed_Then_early_stopping_watches_val_accuracy()
     {
-        Assert.Equal(Core.Tuning.TuningObjective.ValLoss, Parse("train --out o").Options.Monitor);
+        Assert.Equal(Core.Tuning.TuningObjective.ValAccuracy, Parse("train --out o").Options.Monitor);
     }
 
     [Fact]
-    public void Given_monitor_val_accuracy_When_parsed_Then_early_stopping_watches_val_accuracy()
+    public void Given_monitor_val_loss_When_parsed_Then_early_stopping_watches_val_loss()
     {
-        Assert.Equal(Core.Tuning.TuningObjective.ValAccuracy, Parse("train --out o --monitor val_accuracy").Options.Monitor);
+        Assert.Equal(Core.Tuning.TuningObjective.ValLoss, Parse("train --out o --monitor val_loss").Options.Monitor);
     }
 
     [Fact]

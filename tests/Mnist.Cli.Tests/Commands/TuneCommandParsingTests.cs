@@ -36,17 +36,17 @@ public sealed class TuneCommandParsingTests
     }
 
     [Fact]
-    public void Given_monitor_val_accuracy_When_tune_is_parsed_Then_the_trials_early_stopping_watches_val_accuracy_and_by_default_val_loss()
+    public void Given_monitor_val_loss_When_tune_is_parsed_Then_the_trials_early_stopping_watches_val_loss_and_by_default_val_accuracy()
     {
-        Assert.Equal(TuningObjective.ValAccuracy, TuneCommand.ToRequest(Parse("tune --out o --monitor val_accuracy")).TrialOptions.Monitor);
-        Assert.Equal(TuningObjective.ValLoss, TuneCommand.ToRequest(Parse("tune --out o")).TrialOptions.Monitor);
+        Assert.Equal(TuningObjective.ValLoss, TuneCommand.ToRequest(Parse("tune --out o --monitor val_loss")).TrialOptions.Monitor);
+        Assert.Equal(TuningObjective.ValAccuracy, TuneCommand.ToRequest(Parse("tune --out o")).TrialOptions.Monitor);
     }
 
     [Fact]
-    public void Given_monitor_val_accuracy_When_pipeline_is_parsed_Then_the_request_carries_it_and_by_default_val_loss()
+    public void Given_monitor_val_loss_When_pipeline_is_parsed_Then_the_request_carries_it_and_by_default_val_accuracy()
     {
-        Assert.Equal(TuningObjective.ValAccuracy, PipelineCommand.ToRequest(Parse("pipeline --out o --monitor val_accuracy")).Monitor);
-        Assert.Equal(TuningObjective.ValLoss, PipelineCommand.ToRequest(Parse("pipeline --out o")).Monitor);
+        Assert.Equal(TuningObjective.ValLoss, PipelineCommand.ToRequest(Parse("pipeline --out o --monitor val_loss")).Monitor);
+        Assert.Equal(TuningObjective.ValAccuracy, PipelineCommand.ToRequest(Parse("pipeline --out o")).Monitor);
     }
 
     [Fact]

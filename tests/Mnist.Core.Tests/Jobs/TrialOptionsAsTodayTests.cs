@@ -21,11 +21,23 @@ public sealed class TrialOptionsAsTodayTests
     [Fact]
     public void Given_trial_options_stored_before_the_monitor_and_the_augmentations_existed_When_read_as_today_Then_they_are_todays_text_of_the_same_options()
     {
-        var options = new TrainingOptions { Epochs = 10, DataFraction = 0.5, Seed = 3 };
+        var options = new TrainingOptions { Epochs = 10, DataFraction = 0.5, Seed = 3, Monitor = Core.Tuning.TuningObjective.ValLoss };
         var stored = WrittenBefore(options);
         Assert.DoesNotContain("monitor", stored);
 
         Assert.Equal(Json.Serialize(options, indented: false), TuneRun.TrialOptionsAsToday(stored));
+    }
+
+    [Fact]
+    public void Given_trial_options_stored_before_the_monitor_existed_When_read_as_today_Then_they_say_val_loss_and_differ_from_todays_default()
+    {
+        var today = Json.Serialize(new TrainingOptions { Epochs = 10 }, indented: false);
+
+        var read = TuneRun.TrialOptionsAsToday(WrittenBefore(new TrainingOptions { Epochs = 10 }));
+
+        Assert.Contains("\"monitor\":\"val_loss\"", read);
+        Assert.Contains("\"monitor\":\"val_accuracy\"", today);
+        Assert.NotEqual(today, read);
     }
 
     [Fact]

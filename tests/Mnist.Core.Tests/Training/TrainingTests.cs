@@ -43,7 +43,7 @@ public sealed class TrainingTests(TrainedModelFixture trained)
         Assert.Equal(ModelConfig.Seed, m.Hyperparameters);
         Assert.Equal(Normalization.UnitRange, m.Normalization);
         Assert.Equal(1, m.Epoch);
-        Assert.Equal("val_loss", m.Best!.Monitor);
+        Assert.Equal("val_accuracy", m.Best!.Monitor);
         Assert.Equal(825_162, m.TotalParams);
         Assert.Equal(5000, m.Training!.TrainLimit);
         Assert.Equal(DatasetInfo.Mnist.TrainImages.PayloadMd5, m.DataChecksums[DatasetInfo.Mnist.TrainImages.Name]);
