@@ -325,7 +325,7 @@ public sealed class ExtendedAugmentationTests
 
         var options = Json.Deserialize<TrainingOptions>(old, "old");
 
-        Assert.Equal(new TrainingOptions { Epochs = 3, Augmentation = new AugmentationOptions(5, 0.05, 0.05) }, options);
+        Assert.Equal(new TrainingOptions { Epochs = 3, Augmentation = new AugmentationOptions(5, 0.05, 0.05), Monitor = Core.Tuning.TuningObjective.ValLoss }, options); // written before the monitor too: val_loss
         Assert.Equal((0.0, 0.0, 0.0), (options.Augmentation.ElasticAlpha, options.Augmentation.ShearDegrees, options.Augmentation.StrokeJitter));
     }
 
