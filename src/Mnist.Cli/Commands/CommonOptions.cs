@@ -50,9 +50,12 @@ internal static class CommonOptions
             return (IReadOnlyDictionary<string, double>)Core.Infrastructure.Json.Deserialize<Dictionary<string, double>>(File.ReadAllText(file), file);
         }).ToList();
 
-    public static ChoiceOption<TuningObjective> Monitor() => new("--monitor",
-        "What early stopping, ReduceLROnPlateau and the best weights watch (Keras's monitor): val_loss (lower is better) or val_accuracy (higher is better).",
-        new Core.Training.TrainingOptions().Monitor);
+    private const string MonitorHelp = "What early stopping, ReduceLROnPlateau and the best weights watch (Keras's monitor): val_loss (lower is better) or val_accuracy (higher is better).";
+
+    public static ChoiceOption<TuningObjective> Monitor() => new("--monitor", MonitorHelp, new Core.Training.TrainingOptions().Monitor);
+
+    /// <summary>The monitor of a search's trials: null when not given, for the search's objective.</summary>
+    public static ChoiceOption<TuningObjective> MonitorOrObjective() => new("--monitor", MonitorHelp + " Default: the --objective.");
 
     public static Option<int> Tta() => new("--tta")
     {

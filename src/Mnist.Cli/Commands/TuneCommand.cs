@@ -39,7 +39,7 @@ internal static class TuneCommand
     private static readonly Option<double> DataFraction = new("--data-fraction") { Description = "Stratified share of the training images each trial trains on.", DefaultValueFactory = _ => Defaults.TrialOptions.DataFraction };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the search and of every trial's training.", DefaultValueFactory = _ => Defaults.TrialOptions.Seed };
     private static readonly AugmentationFlags Augment = new(Defaults.TrialOptions.Augmentation);
-    private static readonly ChoiceOption<TuningObjective> Monitor = CommonOptions.Monitor();
+    private static readonly ChoiceOption<TuningObjective> Monitor = CommonOptions.MonitorOrObjective();
     private static readonly Option<int?> Threads = CommonOptions.Threads();
     private static readonly ChoiceOption<DeviceKind> Device = CommonOptions.Device();
     private static readonly Option<string?> TensorBoard = CommonOptions.TensorBoard();
@@ -83,7 +83,7 @@ internal static class TuneCommand
         HyperbandIterations = parse.GetValue(HyperbandIterations),
         HyperbandMaxConfigurations = parse.GetResult(Trials) is { Implicit: false } ? parse.GetValue(Trials) : null,
         StaleAfter = TimeSpan.FromSeconds(parse.GetValue(StaleAfter)),
-        TrialOptions = new TrainingOptions { Dataset = parse.GetValue(DatasetName)!, Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed), Augmentation = Augment.Read(parse, Defaults.TrialOptions.Augmentation), Monitor = Monitor.Read(parse) },
+        TrialOptions = new TrainingOptions { Dataset = parse.GetValue(DatasetName)!, Epochs = parse.GetValue(MaxEpochs), DataFraction = parse.GetValue(DataFraction), Seed = parse.GetValue(Seed), Augmentation = Augment.Read(parse, Defaults.TrialOptions.Augmentation), Monitor = Monitor.ReadOrNull(parse) ?? Objective.Read(parse) },
         Threads = parse.GetValue(Threads),
         Device = Device.Read(parse),
         TensorBoardDir = parse.GetValue(TensorBoard),

@@ -43,6 +43,18 @@ public sealed class TuneCommandParsingTests
     }
 
     [Fact]
+    public void Given_objective_val_loss_and_no_monitor_When_tune_is_parsed_Then_the_trials_early_stopping_watches_the_objective()
+    {
+        Assert.Equal(TuningObjective.ValLoss, TuneCommand.ToRequest(Parse("tune --out o --objective val_loss")).TrialOptions.Monitor);
+    }
+
+    [Fact]
+    public void Given_objective_val_loss_and_monitor_val_accuracy_When_tune_is_parsed_Then_the_monitor_is_the_one_given()
+    {
+        Assert.Equal(TuningObjective.ValAccuracy, TuneCommand.ToRequest(Parse("tune --out o --objective val_loss --monitor val_accuracy")).TrialOptions.Monitor);
+    }
+
+    [Fact]
     public void Given_monitor_val_loss_When_pipeline_is_parsed_Then_the_request_carries_it_and_by_default_val_accuracy()
     {
         Assert.Equal(TuningObjective.ValLoss, PipelineCommand.ToRequest(Parse("pipeline --out o --monitor val_loss")).Monitor);
