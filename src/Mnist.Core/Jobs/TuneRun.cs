@@ -169,11 +169,10 @@ public static class TuneRun
         }
     }
 
-    /// <summary><c>mnist study show</c>: DIR/NAME of a SQLite study, or NAME in <paramref name="storage"/>.</summary>
     /// <summary>
     /// A study's stored trial options as they are written today: read (a setting added since, such
-    /// as the augmentations or the monitor, at its default) and written again; text that does not
-    /// read as options stays as it is, and then differs.
+    /// as the augmentations or the monitor, at what files without it mean) and written again; text
+    /// that does not read as options stays as it is, and then differs.
     /// </summary>
     public static string TrialOptionsAsToday(string stored)
     {
@@ -181,16 +180,13 @@ public static class TuneRun
         {
             return Json.Serialize(Json.Deserialize<TrainingOptions>(stored, "stored trial options"), indented: false);
         }
-        catch (System.Text.Json.JsonException)
-        {
-            return stored;
-        }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
         {
             return stored;
         }
     }
 
+    /// <summary><c>mnist study show</c>: DIR/NAME of a SQLite study, or NAME in <paramref name="storage"/>.</summary>
     public static MnistStudy Show(string study, string? storage = null)
     {
         using var store = StudyStorage.OpenExisting(storage, study);

@@ -83,9 +83,9 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
         {
             problems.Add($"it was made on the dataset '{Dataset}', not '{asked.Dataset}'");
         }
-        if (Trials is not null && asked.Trials is not null && (asked.TrialsAsToday?.Invoke(Trials) ?? Trials) != asked.Trials)
+        if (Trials is not null && asked.Trials is not null && (asked.TrialsAsToday?.Invoke(Trials) ?? Trials) is var stored && stored != asked.Trials)
         {
-            problems.Add($"its trials train with {Trials}, not {asked.Trials}");
+            problems.Add($"its trials train with {stored}, not {asked.Trials}"); // as read today: a setting added since shows at what the study means by it
         }
         if (SpaceJson != asked.SpaceJson)
         {

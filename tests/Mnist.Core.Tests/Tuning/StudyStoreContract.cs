@@ -247,6 +247,22 @@ public abstract class StudyStoreContract : IDisposable
     }
 
     [Fact]
+    public void Given_a_study_whose_stored_trial_settings_read_today_differ_from_those_asked_When_reopened_Then_the_error_shows_them_as_read_today()
+    {
+        using (var first = Unopened()) first.OpenOrCreate(Branin with { Trials = "{\"epochs\":3}" });
+        using var store = Unopened();
+
+        var e = Assert.Throws<StudyMismatchException>(() => store.OpenOrCreate(Branin with
+        {
+            Trials = "{\"epochs\":3,\"monitor\":\"val_accuracy\"}",
+            TrialsAsToday = t => t.Replace("}", ",\"monitor\":\"val_loss\"}", StringComparison.Ordinal),
+        }));
+
+        Assert.Contains("{\"epochs\":3,\"monitor\":\"val_loss\"}", e.Message);
+        Assert.Contains("{\"epochs\":3,\"monitor\":\"val_accuracy\"}", e.Message);
+    }
+
+    [Fact]
     public void Given_a_study_stored_before_trial_settings_were_recorded_When_reopened_with_some_Then_it_opens()
     {
         using (var first = Unopened()) first.OpenOrCreate(Branin);
