@@ -4,6 +4,7 @@ using Mnist.Bench;
 using Mnist.Core.Data;
 using Mnist.Core.Inference;
 using Mnist.Core.Infrastructure;
+using Mnist.Core.Training;
 
 NativeTuning.Apply(); // process-wide settings, once, before anything touches libtorch (MNIST_NO_MALLOC_TUNING leaves malloc as it comes)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -36,7 +37,7 @@ namespace Mnist.Bench
             var dataDir = new Option<string?>("--data-dir") { Description = "Folder of the MNIST IDX files." };
             var split = new Option<string>("--split")
             {
-                Description = "Where the MNIST-derived rows come from: test (report once) or validation (the images of the training file the model's run held out, by its manifest's options; seed 42 by default): choose settings on validation.",
+                Description = "Where the MNIST-derived rows come from: test (report once) or validation (the images of the training file the model's run held out, by its manifest's options, an ensemble's its members' when they share one split; seed 42 by default): choose settings on validation.",
                 DefaultValueFactory = _ => "test",
             }.AcceptOnlyFromAmong("test", "validation");
             var count = new Option<int>("--count") { Description = "MNIST images per MNIST-derived row.", DefaultValueFactory = _ => 1000 };
@@ -86,7 +87,16 @@ namespace Mnist.Bench
             }
             var data = Dataset.Load(DataLocator.Resolve(settings.DataDir, DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: settings.Split == RobustSplit.Validation);
             var split = settings.Split.ToString().ToLowerInvariant();
-            var training = engine.Manifest.Training;
+            TrainingOptions? training;
+            try
+            {
+                training = settings.Split == RobustSplit.Validation ? engine.Manifest.HeldOutOptions() : engine.Manifest.Training;
+            }
+            catch (InvalidDataException e)
+            {
+                output.WriteLine($"{engine.Path}: {e.Message}");
+                return 1;
+            }
             var source = RobustBenchmark.Source(data, settings.Split, settings.Count, settings.Seed, training);
             var rows = RobustBenchmark.Run(RobustBenchmark.Classes(engine), RobustBenchmark.Sets(source, split, settings.Seed, FontDigits.Fonts), output);
             var report = new RobustReport("dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', commandLine), Machine.Detect().Describe(),

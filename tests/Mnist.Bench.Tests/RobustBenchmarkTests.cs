@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using Mnist.Core.Data;
 using Mnist.Core.Inference;
+using Mnist.Core.Jobs;
+using Mnist.Core.Model;
 using Mnist.Core.Training;
 using Mnist.Testing;
 
@@ -297,6 +299,41 @@ public sealed class RobustBenchmarkTests
         Assert.Equal(new BenchApp.RobustSettings("runs/a", "d", 300, 7, RobustSplit.Validation, InferenceEngineKind.Onnx, 2, 3, "r.md", "r.json"), BenchApp.ReadRobust(given));
         Assert.Empty(defaults.Errors);
         Assert.Equal(new BenchApp.RobustSettings("runs/a", null, 1000, 42, RobustSplit.Test, InferenceEngineKind.Torch, null, 0, null, null), BenchApp.ReadRobust(defaults));
+    }
+
+    [Fact]
+    public void Given_a_split_seed_the_validation_rows_say_it_and_come_from_what_it_held_out()
+    {
+        var options = new TrainingOptions { TrainLimit = 5000, Seed = 3, SplitSeed = 4 };
+
+        var rows = RobustBenchmark.Source(TestData.Mnist, RobustSplit.Validation, 1_000_000, seed: 42, options);
+
+        var (_, heldOut) = TrainingData.Split(TestData.Mnist.Train, options with { Seed = 9 });
+        Assert.Equal(heldOut.Labels.Order(), rows.Labels.Order());
+        Assert.Contains("that a run with split seed 4 holds out", RobustBenchmark.Describe(RobustSplit.Validation, options), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_validation_rows_of_an_ensemble_whose_members_held_out_different_images_are_refused_naming_the_flag()
+    {
+        using var dir = new TempDir();
+        string Member(string name, int seed)
+        {
+            var path = SeedModelFile.SaveUntrained(dir.File(name), seed);
+            var contents = ModelFile.Read(path);
+            ModelFile.Save(path, new ModelFileContents { Manifest = contents.Manifest with { Training = new TrainingOptions { Seed = seed } }, Weights = contents.Weights });
+            return path;
+        }
+        var ensemble = dir.File("ensemble.ckpt");
+        ModelFile.Save(ensemble, EnsembleRun.Combine([Member("a.ckpt", 1), Member("b.ckpt", 2)]));
+        var settings = new BenchApp.RobustSettings(ensemble, TestData.MnistDir, 20, 42, RobustSplit.Validation, InferenceEngineKind.Torch, null, 0, null, null);
+        var log = new StringWriter();
+
+        var code = BenchApp.RunRobust(log, settings, ["robust", "--model", ensemble]);
+
+        Assert.Equal(1, code);
+        Assert.Contains("hold out different validation images", log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--split-seed", log.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]

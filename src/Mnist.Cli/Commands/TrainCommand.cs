@@ -21,6 +21,7 @@ internal static class TrainCommand
     private static readonly ChoiceOption<Core.Tuning.TuningObjective> Monitor = CommonOptions.Monitor();
     private static readonly Option<double> ValidationSplit = new("--validation-split") { Description = "Stratified share held out for validation.", DefaultValueFactory = _ => Defaults.ValidationFraction };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of every random source (init, split, shuffle, augmentation, dropout).", DefaultValueFactory = _ => Defaults.Seed };
+    private static readonly Option<int?> SplitSeed = new("--split-seed") { Description = "Seed of the validation split alone (default: --seed). Runs with different --seed and one --split-seed hold out the same images, so an ensemble of them can be judged on validation." };
     private static readonly Option<int?> TrainLimit = new("--train-limit") { Description = "Use only the first N training images (quick runs)." };
     private static readonly Option<bool> NoAugment = new("--no-augment") { Description = "Switch augmentation off." };
     private static readonly Option<double> Rotation = new("--rotation") { Description = "Augmentation: max rotation in degrees.", DefaultValueFactory = _ => Defaults.Augmentation.RotationDegrees };
@@ -42,7 +43,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train a model (the seed's final model by default) and evaluate it on the test set.")
         {
-            DataDir, DatasetName, Out, Epochs, BatchSize, Patience, Monitor, ValidationSplit, Seed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
+            DataDir, DatasetName, Out, Epochs, BatchSize, Patience, Monitor, ValidationSplit, Seed, SplitSeed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
             Standardize, LearningRate, ReduceLrPatience, ReduceLrFactor, LabelSmoothing, Hyperparameters, Resume, Threads, Device, TensorBoard,
         };
         Augment.AddTo(command);
@@ -90,6 +91,7 @@ internal static class TrainCommand
                 Monitor = Monitor.Read(parse),
                 ValidationFraction = parse.GetValue(ValidationSplit),
                 Seed = parse.GetValue(Seed),
+                SplitSeed = parse.GetValue(SplitSeed),
                 TrainLimit = parse.GetValue(TrainLimit),
                 Augmentation = augmentation,
                 Standardize = parse.GetValue(Standardize),

@@ -18,11 +18,18 @@ public sealed record EnsembleRequest
     public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 }
 
-/// <summary>The ensemble's model file, its members' own test accuracies (as their files hold them) and its test evaluation.</summary>
-public sealed record EnsembleOutcome(string ModelPath, IReadOnlyList<EnsembleMember> Members, EvaluationResult Test, TimeSpan Elapsed)
+/// <summary>
+/// The ensemble's model file, its members' own test accuracies (as their files hold them), its
+/// evaluation on the validation split when its members all held out the same images (null, with
+/// <see cref="NoValidation"/> saying why, when they did not), and its test evaluation.
+/// </summary>
+public sealed record EnsembleOutcome(string ModelPath, IReadOnlyList<EnsembleMember> Members, EvaluationResult? Validation, string? NoValidation, EvaluationResult Test, TimeSpan Elapsed)
 {
     public string ToText() => string.Join(Environment.NewLine,
         Members.Select((m, i) => FormattableString.Invariant($"member {i}: {m.Source}: {(m.TestAccuracy is { } a ? $"{a * 100:0.00}%" : "no test evaluation")}"))
+            .Append(Validation is { } v
+                ? FormattableString.Invariant($"ensemble of {Members.Count}: validation accuracy {v.Accuracy * 100:0.00}%, loss {v.Loss:0.0000} ({v.Count} images no member trained on)")
+                : $"no validation accuracy: {NoValidation}")
             .Append(FormattableString.Invariant($"ensemble of {Members.Count}: test accuracy {Test.Accuracy * 100:0.00}%, loss {Test.Loss:0.0000} ({ModelPath})")));
 }
 
@@ -51,10 +58,26 @@ public static class EnsembleRun
             network.to(device);
             network.eval();
             var info = DatasetInfo.ByName(manifest.Dataset);
-            var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, includeTrain: false, ct: ct).ConfigureAwait(false);
+            var (heldOut, noValidation) = HeldOut(manifest);
+            var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, includeTrain: heldOut is not null, ct: ct).ConfigureAwait(false);
+            var validation = heldOut is null ? null
+                : Evaluator.Evaluate(network, TrainingData.Split(dataset.Train, heldOut).Validation, manifest.Normalization, manifest.ClassNames, device);
             var (test, mistakes) = Evaluator.EvaluateWithMistakes(network, dataset.Test, manifest.Normalization, manifest.ClassNames, device);
             folder.Export(new ModelFileContents { Manifest = manifest, Weights = ensemble.Weights, Evaluation = test }, mistakes);
-            return new EnsembleOutcome(folder.ModelPath, manifest.Members!, test, clock.Elapsed);
+            return new EnsembleOutcome(folder.ModelPath, manifest.Members!, validation, noValidation, test, clock.Elapsed);
+        }
+    }
+
+    /// <summary>The options of the validation split all the ensemble's members held out, or why there is none.</summary>
+    private static (TrainingOptions? Options, string? Why) HeldOut(ModelManifest manifest)
+    {
+        try
+        {
+            return manifest.HeldOutOptions() is { } options ? (options, null) : (null, "its members' files do not record how they were trained");
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, e.Message);
         }
     }
 

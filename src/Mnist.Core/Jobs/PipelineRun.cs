@@ -245,7 +245,7 @@ public static class PipelineRun
         TrainingOptions finalOptions, Func<ITrainingObserver?>? progress, TextWriter log, CancellationToken ct)
     {
         var others = request.EnsembleFrom == EnsembleSource.Seeds
-            ? Enumerable.Range(1, request.Ensemble - 1).Select(k => (Config: config, Options: finalOptions with { Seed = request.Seed + k }, What: $"the best configuration with seed {request.Seed + k}")).ToList()
+            ? Enumerable.Range(1, request.Ensemble - 1).Select(k => (Config: config, Options: finalOptions with { Seed = request.Seed + k, SplitSeed = finalOptions.ValidationSeed }, What: $"the best configuration with seed {request.Seed + k} (the final model's validation split)")).ToList()
             : OtherTrials(report, request.Ensemble - 1).Select(t => (Config: ModelBuilder.Configure(new HyperParameters(t.Hyperparameters)), Options: finalOptions, What: $"trial {t.Id}'s configuration")).ToList();
         var members = new List<string> { finalDir };
         for (var i = 0; i < others.Count; i++)

@@ -50,6 +50,35 @@ public sealed record ModelManifest
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsEnsemble => Members is { Count: > 0 };
 
+    /// <summary>
+    /// The options that decide which training images the model never trained on (its validation
+    /// split, <see cref="TrainingData.Split"/>): a single network's own; an ensemble's, those of its
+    /// members when they all held out the same images (trained with one split seed). Null when the
+    /// file records none. An ensemble whose members held out different images has no validation
+    /// split that none of them trained on: that is an error naming two members that differ.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The ensemble's members held out different images.</exception>
+    public TrainingOptions? HeldOutOptions()
+    {
+        if (Members is not { Count: > 0 } members) return Training;
+        var first = members[0];
+        var firstOptions = first.Training ?? new TrainingOptions();
+        foreach (var member in members.Skip(1))
+        {
+            var options = member.Training ?? new TrainingOptions();
+            if (!options.HoldsOutSameImagesAs(firstOptions))
+            {
+                throw new InvalidDataException(
+                    $"the ensemble's members hold out different validation images ({first.Source}: {Describe(firstOptions)}; {member.Source}: {Describe(options)}), "
+                    + "so each trained on images another held out; train its members with one --split-seed to judge the ensemble on validation");
+            }
+        }
+        return members.All(m => m.Training is null) ? null : firstOptions;
+
+        static string Describe(TrainingOptions o) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"split seed {o.ValidationSeed}, validation fraction {o.ValidationFraction}{(o.TrainLimit is { } n ? $", first {n} images" : "")}{(o.DataFraction < 1 ? $", data fraction {o.DataFraction}" : "")}");
+    }
+
     /// <summary>The run this one continued (a tuning trial's end) and its epochs, the first of this run's history; null for a run trained from scratch.</summary>
     public ContinuedRun? ContinuedFrom { get; init; }
     public long TotalParams { get; init; }

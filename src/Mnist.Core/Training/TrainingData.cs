@@ -42,7 +42,7 @@ public sealed class TrainingData : IDisposable
     /// <summary>
     /// The images a run trains on and the ones it holds out for validation, from the training
     /// file: the first <c>TrainLimit</c> images (a stratified <c>DataFraction</c> of them), split
-    /// by <c>ValidationFraction</c> and <c>Seed</c>. With the default options, the validation part
+    /// by <c>ValidationFraction</c> and <c>ValidationSeed</c> (<c>SplitSeed</c>, or <c>Seed</c>). With the default options, the validation part
     /// is the tenth of the training file that a default run never trains on.
     /// </summary>
     public static (LabeledImages Train, LabeledImages Validation) Split(LabeledImages all, TrainingOptions options)
@@ -52,10 +52,10 @@ public sealed class TrainingData : IDisposable
         var images = all.Take(options.TrainLimit);
         if (options.DataFraction < 1)
         {
-            var (_, share) = StratifiedSplit.Split(images.Labels, options.DataFraction, options.Seed + 1);
+            var (_, share) = StratifiedSplit.Split(images.Labels, options.DataFraction, options.ValidationSeed + 1);
             images = images.Select(share);
         }
-        var (trainIdx, valIdx) = StratifiedSplit.Split(images.Labels, options.ValidationFraction, options.Seed);
+        var (trainIdx, valIdx) = StratifiedSplit.Split(images.Labels, options.ValidationFraction, options.ValidationSeed);
         return (images.Select(trainIdx), images.Select(valIdx));
     }
 

@@ -47,6 +47,26 @@ public sealed record TrainingOptions : IJsonOnDeserializing
     public double MinDelta { get; init; }
     public double ValidationFraction { get; init; } = 0.1;
     public int Seed { get; init; } = 42;
+
+    /// <summary>
+    /// Seed of the validation split (and of <see cref="DataFraction"/>'s share) alone; null, the
+    /// default and what files written before it read as: <see cref="Seed"/>. Runs with different
+    /// seeds and one split seed hold out the same images, so an ensemble of them can be judged on
+    /// the validation split its members never trained on.
+    /// </summary>
+    public int? SplitSeed { get; init; }
+
+    /// <summary>The seed the split takes: <see cref="SplitSeed"/>, or <see cref="Seed"/> when it is unset.</summary>
+    [JsonIgnore]
+    public int ValidationSeed => SplitSeed ?? Seed;
+
+    /// <summary>Whether a run with these options holds out the same validation images as a run with <paramref name="other"/> (same data, same share, same split).</summary>
+    public bool HoldsOutSameImagesAs(TrainingOptions other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Dataset == other.Dataset && TrainLimit == other.TrainLimit && DataFraction == other.DataFraction
+            && ValidationFraction == other.ValidationFraction && ValidationSeed == other.ValidationSeed;
+    }
     public AugmentationOptions Augmentation { get; init; } = AugmentationOptions.Seed;
     public bool Standardize { get; init; }
     /// <summary>

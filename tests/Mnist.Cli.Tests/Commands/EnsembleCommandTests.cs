@@ -18,18 +18,24 @@ public sealed class EnsembleCommandTests : IClassFixture<EnsembleCommandTests.En
     {
         public Ensemble()
         {
-            foreach (var (name, seed) in new[] { ("a", "1"), ("b", "2") })
+            foreach (var (name, seed, splitSeed) in new[] { ("a", "1", "1"), ("b", "2", "2"), ("c", "3", "1") })
             {
-                var (code, _, error) = CommandRunTests.Run("train", "--data-dir", TestData.MnistDir, "--out", Dir.File(name), "--epochs", "1", "--train-limit", "1500", "--seed", seed).GetAwaiter().GetResult();
+                var (code, _, error) = CommandRunTests.Run("train", "--data-dir", TestData.MnistDir, "--out", Dir.File(name), "--epochs", "1", "--train-limit", "1500", "--seed", seed, "--split-seed", splitSeed).GetAwaiter().GetResult();
                 Assert.True(code == 0, error);
             }
             (Code, Output, Error) = CommandRunTests.Run("ensemble", "--out", Dir.File("e"), "--models", Dir.File("a"), Dir.File("b"), "--data-dir", TestData.MnistDir).GetAwaiter().GetResult();
+            (SharedCode, SharedOutput, SharedError) = CommandRunTests.Run("ensemble", "--out", Dir.File("ac"), "--models", Dir.File("a"), Dir.File("c"), "--data-dir", TestData.MnistDir, "--json").GetAwaiter().GetResult();
         }
 
         public TempDir Dir { get; } = new();
         public int Code { get; }
         public string Output { get; }
         public string Error { get; }
+
+        /// <summary>What <c>mnist ensemble --json</c> answered for a and c, two runs of one split seed.</summary>
+        public int SharedCode { get; }
+        public string SharedOutput { get; }
+        public string SharedError { get; }
         public string Path => Dir.File("e");
 
         public void Dispose() => Dir.Dispose();
@@ -50,6 +56,28 @@ public sealed class EnsembleCommandTests : IClassFixture<EnsembleCommandTests.En
         Assert.Contains("member 1:", _e.Output, StringComparison.Ordinal);
         Assert.Contains("ensemble of 2: test accuracy", _e.Output, StringComparison.Ordinal);
         foreach (var file in new[] { "model.ckpt", "evaluation.json", "mistakes.json", "confusion.svg" }) Assert.True(File.Exists(System.IO.Path.Combine(_e.Path, file)), file);
+    }
+
+    [Fact]
+    public void Members_that_held_out_different_images_give_no_validation_accuracy_and_the_output_says_why()
+    {
+        Assert.True(_e.Code == 0, _e.Error);
+        Assert.Contains("no validation accuracy: the ensemble's members hold out different validation images", _e.Output, StringComparison.Ordinal);
+        Assert.Contains("--split-seed", _e.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Members_of_one_split_seed_give_the_ensembles_accuracy_on_the_images_none_of_them_trained_on()
+    {
+        Assert.True(_e.SharedCode == 0, _e.SharedError);
+        var outcome = JsonDocument.Parse(_e.SharedOutput).RootElement;
+
+        var validation = outcome.GetProperty("validation");
+        var heldOut = Core.Training.TrainingData.Split(TestData.Mnist.Train, new Core.Training.TrainingOptions { TrainLimit = 1500, Seed = 1 }).Validation;
+        Assert.Equal(heldOut.Count, validation.GetProperty("count").GetInt32()); // the tenth of the 1,500 images that a (seed 1) and c (split seed 1) held out
+        Assert.InRange(validation.GetProperty("accuracy").GetDouble(), 0.0, 1.0);
+        Assert.False(outcome.TryGetProperty("no_validation", out _));
+        Assert.Equal([1, 1], outcome.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("training").GetProperty("split_seed").GetInt32()));
     }
 
     [Fact]

@@ -32,6 +32,15 @@ public sealed class TrainCommandParsingTests
     }
 
     [Fact]
+    public void Given_a_split_seed_When_parsed_Then_it_decides_the_split_alone_and_without_it_the_seed_does()
+    {
+        var r = Parse("train --out o --seed 43 --split-seed 42");
+
+        Assert.Equal((43, 42, 42), (r.Options.Seed, r.Options.SplitSeed, r.Options.ValidationSeed));
+        Assert.Null(Parse("train --out o --seed 43").Options.SplitSeed);
+    }
+
+    [Fact]
     public void Given_every_training_option_When_parsed_Then_each_reaches_the_request()
     {
         var r = Parse("train --data-dir d --out o --epochs 3 --batch-size 64 --patience 2 --validation-split 0.2 --seed 7 " +

@@ -147,6 +147,7 @@ public sealed class MnistTuningTests
         var members = ModelFile.Read(summary.ModelPath).Manifest.Members!;
         Assert.Equal([PipelineRun.FinalDir, PipelineRun.MemberDir(2), PipelineRun.MemberDir(3)], members.Select(m => Path.GetFileName(Path.GetDirectoryName(m.Source))));
         Assert.Equal([42, 43, 44], members.Select(m => m.Training!.Seed));
+        Assert.All(members, m => Assert.Equal(42, m.Training!.ValidationSeed)); // one validation split: the ensemble can be judged on it
         Assert.All(members, m => Assert.Equal(summary.FinalConfig, m.Hyperparameters));
         Assert.Equal((3, "seeds"), (summary.EnsembleSize, summary.EnsembleFrom));
         Assert.InRange(summary.EnsembleTestAccuracy!.Value, 0.5, 1.0);
