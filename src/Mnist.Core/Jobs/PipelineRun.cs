@@ -109,7 +109,7 @@ public sealed record PipelineRequest
 /// <summary>Where a pipeline's ensemble members after the final model come from (<see cref="Choice"/> names: <c>seeds</c>, <c>trials</c>).</summary>
 public enum EnsembleSource
 {
-    /// <summary>The best configuration trained again with seeds seed + 1, seed + 2, …</summary>
+    /// <summary>The best configuration trained again with seeds seed + 1, seed + 2, …, each holding out the final model's validation split (<see cref="TrainingOptions.SplitSeed"/>).</summary>
     Seeds,
 
     /// <summary>The next best trials' configurations (completed ones first, then pruned ones by their score), each trained as the final model is.</summary>
