@@ -85,8 +85,6 @@ namespace Mnist.Bench
                 output.WriteLine($"{engine.Path} is a {engine.Manifest.Dataset} model; the robustness benchmark reads digits (an MNIST model).");
                 return 1;
             }
-            var data = Dataset.Load(DataLocator.Resolve(settings.DataDir, DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: settings.Split == RobustSplit.Validation);
-            var split = settings.Split.ToString().ToLowerInvariant();
             TrainingOptions? training;
             try
             {
@@ -97,6 +95,8 @@ namespace Mnist.Bench
                 output.WriteLine($"{engine.Path}: {e.Message}");
                 return 1;
             }
+            var data = Dataset.Load(DataLocator.Resolve(settings.DataDir, DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: settings.Split == RobustSplit.Validation);
+            var split = settings.Split.ToString().ToLowerInvariant();
             var source = RobustBenchmark.Source(data, settings.Split, settings.Count, settings.Seed, training);
             var rows = RobustBenchmark.Run(RobustBenchmark.Classes(engine), RobustBenchmark.Sets(source, split, settings.Seed, FontDigits.Fonts), output);
             var report = new RobustReport("dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', commandLine), Machine.Detect().Describe(),
