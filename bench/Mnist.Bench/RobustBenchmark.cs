@@ -106,11 +106,8 @@ public static class RobustBenchmark
     public static string Describe(RobustSplit split, TrainingOptions? training = null)
     {
         if (split == RobustSplit.Test) return "MNIST's test set";
-        var options = training ?? new TrainingOptions();
-        var limit = options.TrainLimit is { } n ? string.Create(CultureInfo.InvariantCulture, $" of its first {n} images") : "";
-        var share = options.DataFraction < 1 ? string.Create(CultureInfo.InvariantCulture, $" (a {options.DataFraction:0.##} share of them)") : "";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"the validation split of the training file: the {options.ValidationFraction:0.##}{limit}{share} that a run with {(options.SplitSeed is { } splitSeed ? $"split seed {splitSeed}" : $"seed {options.Seed}")} holds out{(training is null ? " (default options)" : " (the model's own options)")}");
+        var heldOut = TrainingData.DescribeHeldOut(training ?? new TrainingOptions());
+        return $"the validation split of the training file: {heldOut}{(training is null ? " (default options)" : " (the model's own options)")}";
     }
 
     /// <summary>Every row: the reference, the drawn digits, the distortions of <paramref name="mnist"/> and one per font.</summary>

@@ -96,7 +96,7 @@ public sealed class RobustBenchmarkTests
 
         Assert.Equal(500, all.Count);
         Assert.All(Enumerable.Range(0, all.Count), i => Assert.Contains(Key(all, i), heldOutKeys));
-        Assert.Contains("the 0.1 of its first 5000 images that a run with seed 3 holds out (the model's own options)", RobustBenchmark.Describe(RobustSplit.Validation, options), StringComparison.Ordinal);
+        Assert.Contains("the validation split of the training file: the 0.1 of the first 5000 training images that a run with seed 3 holds out (the model's own options)", RobustBenchmark.Describe(RobustSplit.Validation, options), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -66,17 +66,14 @@ public sealed record ModelManifest
         foreach (var member in members.Skip(1))
         {
             var options = member.Training ?? new TrainingOptions();
-            if (!options.HoldsOutSameImagesAs(firstOptions))
+            if (!TrainingData.HoldOutSameImages(options, firstOptions))
             {
                 throw new InvalidDataException(
-                    $"the ensemble's members hold out different validation images ({first.Source}: {Describe(firstOptions)}; {member.Source}: {Describe(options)}), "
+                    $"the ensemble's members hold out different validation images ({first.Source}: {TrainingData.DescribeHeldOut(firstOptions)}; {member.Source}: {TrainingData.DescribeHeldOut(options)}), "
                     + "so each trained on images another held out; train its members with one --split-seed to judge the ensemble on validation");
             }
         }
         return members.All(m => m.Training is null) ? null : firstOptions;
-
-        static string Describe(TrainingOptions o) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"split seed {o.ValidationSeed}, validation fraction {o.ValidationFraction}{(o.TrainLimit is { } n ? $", first {n} images" : "")}{(o.DataFraction < 1 ? $", data fraction {o.DataFraction}" : "")}");
     }
 
     /// <summary>The run this one continued (a tuning trial's end) and its epochs, the first of this run's history; null for a run trained from scratch.</summary>

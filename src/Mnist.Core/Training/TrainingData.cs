@@ -59,6 +59,25 @@ public sealed class TrainingData : IDisposable
         return (images.Select(trainIdx), images.Select(valIdx));
     }
 
+    /// <summary>Whether runs with options <paramref name="a"/> and <paramref name="b"/> hold out the same validation images: the options <see cref="Split"/> reads agree.</summary>
+    public static bool HoldOutSameImages(TrainingOptions a, TrainingOptions b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return a.Dataset == b.Dataset && a.TrainLimit == b.TrainLimit && a.DataFraction == b.DataFraction
+            && a.ValidationFraction == b.ValidationFraction && a.ValidationSeed == b.ValidationSeed;
+    }
+
+    /// <summary>The images <see cref="Split"/> holds out with these options, in words: "the 0.1 of the first 5000 training images that a run with split seed 4 holds out".</summary>
+    public static string DescribeHeldOut(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var images = options.TrainLimit is { } n ? $"the first {n} training images" : "the training images";
+        var share = options.DataFraction < 1 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (a {options.DataFraction:0.##} share of them)") : "";
+        var seed = options.SplitSeed is { } splitSeed ? $"split seed {splitSeed}" : $"seed {options.Seed}";
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {options.ValidationFraction:0.##} of {images}{share} that a run with {seed} holds out");
+    }
+
     public void Dispose()
     {
         TrainX.Dispose();

@@ -60,13 +60,6 @@ public sealed record TrainingOptions : IJsonOnDeserializing
     [JsonIgnore]
     public int ValidationSeed => SplitSeed ?? Seed;
 
-    /// <summary>Whether a run with these options holds out the same validation images as a run with <paramref name="other"/> (same data, same share, same split).</summary>
-    public bool HoldsOutSameImagesAs(TrainingOptions other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        return Dataset == other.Dataset && TrainLimit == other.TrainLimit && DataFraction == other.DataFraction
-            && ValidationFraction == other.ValidationFraction && ValidationSeed == other.ValidationSeed;
-    }
     public AugmentationOptions Augmentation { get; init; } = AugmentationOptions.Seed;
     public bool Standardize { get; init; }
     /// <summary>

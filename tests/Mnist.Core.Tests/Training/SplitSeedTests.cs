@@ -39,9 +39,9 @@ public sealed class SplitSeedTests
         var b = Small with { Seed = 44, SplitSeed = 7 };
 
         Assert.Equal(HeldOut(a), HeldOut(b));
-        Assert.True(a.HoldsOutSameImagesAs(b));
-        Assert.False(a.HoldsOutSameImagesAs(b with { SplitSeed = 8 }));
-        Assert.False(a.HoldsOutSameImagesAs(b with { TrainLimit = 3000 }));
+        Assert.True(TrainingData.HoldOutSameImages(a, b));
+        Assert.False(TrainingData.HoldOutSameImages(a, b with { SplitSeed = 8 }));
+        Assert.False(TrainingData.HoldOutSameImages(a, b with { TrainLimit = 3000 }));
     }
 
     [Fact]
@@ -73,8 +73,8 @@ public sealed class SplitSeedTests
 
         var e = Assert.Throws<InvalidDataException>(() => manifest.HeldOutOptions());
 
-        Assert.Contains("runs/a: split seed 42", e.Message, StringComparison.Ordinal);
-        Assert.Contains("runs/b: split seed 43", e.Message, StringComparison.Ordinal);
+        Assert.Contains("runs/a: the 0.1 of the training images that a run with seed 42 holds out", e.Message, StringComparison.Ordinal);
+        Assert.Contains("runs/b: the 0.1 of the training images that a run with seed 43 holds out", e.Message, StringComparison.Ordinal);
         Assert.Contains("--split-seed", e.Message, StringComparison.Ordinal);
     }
 
@@ -85,5 +85,14 @@ public sealed class SplitSeedTests
 
         Assert.Same(options, (SeedModelFile.Manifest() with { Training = options }).HeldOutOptions());
         Assert.Null(SeedModelFile.Manifest().HeldOutOptions());
+    }
+
+    [Fact]
+    public void The_held_out_images_in_words_name_the_fraction_the_limit_the_share_and_the_seed_that_chose_them()
+    {
+        Assert.Equal("the 0.1 of the training images that a run with seed 42 holds out", TrainingData.DescribeHeldOut(new TrainingOptions()));
+        Assert.Equal(
+            "the 0.2 of the first 5000 training images (a 0.5 share of them) that a run with split seed 4 holds out",
+            TrainingData.DescribeHeldOut(new TrainingOptions { ValidationFraction = 0.2, TrainLimit = 5000, DataFraction = 0.5, Seed = 3, SplitSeed = 4 }));
     }
 }
