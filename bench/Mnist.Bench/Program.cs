@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Mnist.Bench;
 using Mnist.Core.Data;
+using Mnist.Core.Evaluation;
 using Mnist.Core.Inference;
 using Mnist.Core.Infrastructure;
 using Mnist.Core.Training;
@@ -28,7 +29,7 @@ namespace Mnist.Bench
         }
 
         /// <summary>The robust command's settings, as parsed.</summary>
-        internal sealed record RobustSettings(string Model, string? DataDir, int Count, int Seed, RobustSplit Split, InferenceEngineKind Engine, int? Threads, int Tta, string? Markdown, string? Json);
+        internal sealed record RobustSettings(string Model, string? DataDir, int Count, int Seed, EvaluationSplit Split, InferenceEngineKind Engine, int? Threads, int Tta, string? Markdown, string? Json);
 
         /// <summary>The accuracy on digits that are not MNIST's images as they come: drawn, distorted, typed in handwriting fonts.</summary>
         private static Command Robust(TextWriter output)
@@ -62,7 +63,7 @@ namespace Mnist.Bench
             parse.GetValue<string?>("--data-dir"),
             parse.GetValue<int>("--count"),
             parse.GetValue<int>("--seed"),
-            Enum.Parse<RobustSplit>(parse.GetRequiredValue<string>("--split"), ignoreCase: true),
+            Enum.Parse<EvaluationSplit>(parse.GetRequiredValue<string>("--split"), ignoreCase: true),
             Choice.Parse<InferenceEngineKind>("engine", parse.GetRequiredValue<string>("--engine")),
             parse.GetValue<int?>("--threads"),
             parse.GetValue<int>("--tta"),
@@ -88,19 +89,19 @@ namespace Mnist.Bench
             TrainingOptions? training;
             try
             {
-                training = settings.Split == RobustSplit.Validation ? engine.Manifest.HeldOutOptions() : engine.Manifest.Training;
+                training = settings.Split == EvaluationSplit.Validation ? HeldOutSplit.Of(engine.Manifest).Options : engine.Manifest.Training;
             }
             catch (InvalidDataException e)
             {
                 output.WriteLine($"{engine.Path}: {e.Message}");
                 return 1;
             }
-            var data = Dataset.Load(DataLocator.Resolve(settings.DataDir, DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: settings.Split == RobustSplit.Validation);
+            var data = Dataset.Load(DataLocator.Resolve(settings.DataDir, DatasetInfo.Mnist), DatasetInfo.Mnist, includeTrain: settings.Split == EvaluationSplit.Validation);
             var split = settings.Split.ToString().ToLowerInvariant();
             var source = RobustBenchmark.Source(data, settings.Split, settings.Count, settings.Seed, training);
             var rows = RobustBenchmark.Run(RobustBenchmark.Classes(engine), RobustBenchmark.Sets(source, split, settings.Seed, FontDigits.Fonts), output);
             var report = new RobustReport("dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', commandLine), Machine.Detect().Describe(),
-                engine.Path, Choice.Name(engine.Kind), split, RobustBenchmark.Describe(settings.Split, training), source.Count, settings.Seed, rows,
+                engine.Path, Choice.Name(engine.Kind), split, RobustBenchmark.Describe(settings.Split, engine.Manifest), source.Count, settings.Seed, rows,
                 settings.Tta, WebLatency.Measure(engine.Path, settings.Tta, settings.Engine));
             var table = RobustBenchmark.ToMarkdown(report);
             output.WriteLine();

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using Mnist.Core.Data;
+using Mnist.Core.Evaluation;
 using Mnist.Core.Inference;
+using Mnist.Core.Model;
 using Mnist.Core.Training;
 
 namespace Mnist.Bench;
@@ -48,16 +50,6 @@ public sealed record RobustReport(
     public RobustRow? Minimum => Rows.Where(r => !r.Reference).MinBy(r => r.Accuracy);
 }
 
-/// <summary>Where the MNIST-derived rows come from.</summary>
-public enum RobustSplit
-{
-    /// <summary>MNIST's test set: for reporting, once.</summary>
-    Test,
-
-    /// <summary>The product's validation split of the training file (what a default run holds out): for choosing settings.</summary>
-    Validation,
-}
-
 /// <summary>
 /// The accuracy of a model on digits that are not MNIST's images as they come: digits drawn on the
 /// page's pad (<see cref="DrawnDigits"/>), MNIST digits distorted (<see cref="Distortions"/>:
@@ -87,28 +79,19 @@ public static class RobustBenchmark
     /// file that a run with <paramref name="training"/> held out (the model's own options, from its
     /// manifest; the defaults, seed 42, when it has none).
     /// </summary>
-    public static LabeledImages Source(Dataset data, RobustSplit split, int count, int seed, TrainingOptions? training = null)
+    public static LabeledImages Source(Dataset data, EvaluationSplit split, int count, int seed, TrainingOptions? training = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        var images = split switch
-        {
-            RobustSplit.Test => data.Test,
-            RobustSplit.Validation => TrainingData.Split(data.Train, training ?? new TrainingOptions()).Validation,
-            _ => throw new ArgumentOutOfRangeException(nameof(split), split, "test or validation"),
-        };
+        var images = HeldOutSplit.Images(data, split, training ?? new TrainingOptions());
         var order = Enumerable.Range(0, images.Count).ToArray();
         new Random(seed).Shuffle(order);
         return images.Select(order[..Math.Min(count, order.Length)]);
     }
 
-    /// <summary>Where the MNIST-derived rows came from, in words, for the table.</summary>
-    public static string Describe(RobustSplit split, TrainingOptions? training = null)
-    {
-        if (split == RobustSplit.Test) return "MNIST's test set";
-        var heldOut = TrainingData.DescribeHeldOut(training ?? new TrainingOptions());
-        return $"the validation split of the training file: {heldOut}{(training is null ? " (default options)" : " (the model's own options)")}";
-    }
+    /// <summary>Where the MNIST-derived rows came from, in words, for the table: the test set, or the validation split the model held out (<see cref="HeldOutSplit.Of"/>).</summary>
+    public static string Describe(EvaluationSplit split, ModelManifest manifest) =>
+        split == EvaluationSplit.Test ? "MNIST's test set" : HeldOutSplit.Of(manifest).Source;
 
     /// <summary>Every row: the reference, the drawn digits, the distortions of <paramref name="mnist"/> and one per font.</summary>
     public static IReadOnlyList<ImageSet> Sets(LabeledImages mnist, string source, int seed, IReadOnlyList<HandwritingFont> fonts)

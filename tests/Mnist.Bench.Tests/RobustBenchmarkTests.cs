@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Mnist.Core.Data;
+using Mnist.Core.Evaluation;
 using Mnist.Core.Inference;
 using Mnist.Core.Jobs;
 using Mnist.Core.Model;
@@ -11,7 +12,7 @@ namespace Mnist.Bench.Tests;
 
 public sealed class RobustBenchmarkTests
 {
-    private static LabeledImages Sample(int count, int seed = 42) => RobustBenchmark.Source(TestData.Mnist, RobustSplit.Test, count, seed);
+    private static LabeledImages Sample(int count, int seed = 42) => RobustBenchmark.Source(TestData.Mnist, EvaluationSplit.Test, count, seed);
 
     private static float[] Grey(LabeledImages images, int index) => [.. images.Image(index).ToArray().Select(b => b / 255f)];
 
@@ -65,7 +66,7 @@ public sealed class RobustBenchmarkTests
         Assert.Equal(50, a.Count);
         Assert.Equal(a.Pixels, b.Pixels);
         Assert.NotEqual(a.Pixels, c.Pixels);
-        Assert.Equal(TestData.Mnist.Test.Count, RobustBenchmark.Source(TestData.Mnist, RobustSplit.Test, 1_000_000, 1).Count);
+        Assert.Equal(TestData.Mnist.Test.Count, RobustBenchmark.Source(TestData.Mnist, EvaluationSplit.Test, 1_000_000, 1).Count);
     }
 
     [Fact]
@@ -75,8 +76,8 @@ public sealed class RobustBenchmarkTests
         static string Key(LabeledImages images, int i) => Convert.ToBase64String(images.Image(i)) + images.Labels[i];
         var heldOutKeys = Enumerable.Range(0, heldOut.Count).Select(i => Key(heldOut, i)).ToHashSet();
 
-        var all = RobustBenchmark.Source(TestData.Mnist, RobustSplit.Validation, 1_000_000, seed: 42);
-        var sample = RobustBenchmark.Source(TestData.Mnist, RobustSplit.Validation, 200, seed: 42);
+        var all = RobustBenchmark.Source(TestData.Mnist, EvaluationSplit.Validation, 1_000_000, seed: 42);
+        var sample = RobustBenchmark.Source(TestData.Mnist, EvaluationSplit.Validation, 200, seed: 42);
 
         Assert.Equal(6000, heldOut.Count);
         Assert.Equal(54_000, train.Count);
@@ -92,11 +93,11 @@ public sealed class RobustBenchmarkTests
         static string Key(LabeledImages images, int i) => Convert.ToBase64String(images.Image(i)) + images.Labels[i];
         var heldOutKeys = Enumerable.Range(0, heldOut.Count).Select(i => Key(heldOut, i)).ToHashSet();
 
-        var all = RobustBenchmark.Source(TestData.Mnist, RobustSplit.Validation, 1_000_000, seed: 42, options);
+        var all = RobustBenchmark.Source(TestData.Mnist, EvaluationSplit.Validation, 1_000_000, seed: 42, options);
 
         Assert.Equal(500, all.Count);
         Assert.All(Enumerable.Range(0, all.Count), i => Assert.Contains(Key(all, i), heldOutKeys));
-        Assert.Contains("the validation split of the training file: the 0.1 of the first 5000 training images that a run with seed 3 holds out (the model's own options)", RobustBenchmark.Describe(RobustSplit.Validation, options), StringComparison.Ordinal);
+        Assert.Contains("the validation split of the training file: the 0.1 of the first 5000 training images that a run with seed 3 holds out (the model's own options)", RobustBenchmark.Describe(EvaluationSplit.Validation, SeedModelFile.Manifest() with { Training = options }), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -296,9 +297,9 @@ public sealed class RobustBenchmarkTests
         var defaults = root.Parse("robust --model runs/a");
 
         Assert.Empty(given.Errors);
-        Assert.Equal(new BenchApp.RobustSettings("runs/a", "d", 300, 7, RobustSplit.Validation, InferenceEngineKind.Onnx, 2, 3, "r.md", "r.json"), BenchApp.ReadRobust(given));
+        Assert.Equal(new BenchApp.RobustSettings("runs/a", "d", 300, 7, EvaluationSplit.Validation, InferenceEngineKind.Onnx, 2, 3, "r.md", "r.json"), BenchApp.ReadRobust(given));
         Assert.Empty(defaults.Errors);
-        Assert.Equal(new BenchApp.RobustSettings("runs/a", null, 1000, 42, RobustSplit.Test, InferenceEngineKind.Torch, null, 0, null, null), BenchApp.ReadRobust(defaults));
+        Assert.Equal(new BenchApp.RobustSettings("runs/a", null, 1000, 42, EvaluationSplit.Test, InferenceEngineKind.Torch, null, 0, null, null), BenchApp.ReadRobust(defaults));
     }
 
     [Fact]
@@ -306,11 +307,11 @@ public sealed class RobustBenchmarkTests
     {
         var options = new TrainingOptions { TrainLimit = 5000, Seed = 3, SplitSeed = 4 };
 
-        var rows = RobustBenchmark.Source(TestData.Mnist, RobustSplit.Validation, 1_000_000, seed: 42, options);
+        var rows = RobustBenchmark.Source(TestData.Mnist, EvaluationSplit.Validation, 1_000_000, seed: 42, options);
 
         var (_, heldOut) = TrainingData.Split(TestData.Mnist.Train, options with { Seed = 9 });
         Assert.Equal(heldOut.Labels.Order(), rows.Labels.Order());
-        Assert.Contains("that a run with split seed 4 holds out", RobustBenchmark.Describe(RobustSplit.Validation, options), StringComparison.Ordinal);
+        Assert.Contains("that a run with split seed 4 holds out", RobustBenchmark.Describe(EvaluationSplit.Validation, SeedModelFile.Manifest() with { Training = options }), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -326,7 +327,7 @@ public sealed class RobustBenchmarkTests
         }
         var ensemble = dir.File("ensemble.ckpt");
         ModelFile.Save(ensemble, EnsembleRun.Combine([Member("a.ckpt", 1), Member("b.ckpt", 2)]));
-        var settings = new BenchApp.RobustSettings(ensemble, TestData.MnistDir, 20, 42, RobustSplit.Validation, InferenceEngineKind.Torch, null, 0, null, null);
+        var settings = new BenchApp.RobustSettings(ensemble, TestData.MnistDir, 20, 42, EvaluationSplit.Validation, InferenceEngineKind.Torch, null, 0, null, null);
         var log = new StringWriter();
 
         var code = BenchApp.RunRobust(log, settings, ["robust", "--model", ensemble]);
@@ -352,7 +353,7 @@ public sealed class RobustBenchmarkTests
     {
         using var dir = new TempDir();
         var model = SeedModelFile.SaveUntrained(dir.File("model.ckpt"), seed: 1);
-        var settings = new BenchApp.RobustSettings(model, TestData.MnistDir, 20, 42, RobustSplit.Validation, InferenceEngineKind.Torch, null, 0, dir.File("r.md"), dir.File("r.json"));
+        var settings = new BenchApp.RobustSettings(model, TestData.MnistDir, 20, 42, EvaluationSplit.Validation, InferenceEngineKind.Torch, null, 0, dir.File("r.md"), dir.File("r.json"));
         var log = new StringWriter();
 
         var code = BenchApp.RunRobust(log, settings, ["robust", "--model", model]);

@@ -37,11 +37,12 @@ public sealed record EvaluationResult(
         return new EvaluationResult(labels.Count, loss, labels.Count == 0 ? 0 : (double)correct / labels.Count, perClass, cm, perClass.Average(p => p.F1));
     }
 
-    public string ToText()
+    /// <summary>The result as a table; <paramref name="images"/> names the images in its first line ("Test images: 10000 ...").</summary>
+    public string ToText(string images = "Test")
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(inv, $"Test images: {Count}   loss: {Loss:0.0000}   accuracy: {Accuracy * 100:0.00}%   macro F1: {MacroF1:0.0000}");
+        sb.AppendLine(inv, $"{images} images: {Count}   loss: {Loss:0.0000}   accuracy: {Accuracy * 100:0.00}%   macro F1: {MacroF1:0.0000}");
         sb.AppendLine();
         sb.AppendLine("class   precision   recall       f1   support");
         foreach (var c in PerClass)

@@ -94,6 +94,31 @@ public sealed class EnsembleCommandTests : IClassFixture<EnsembleCommandTests.En
     }
 
     [Fact]
+    public async Task Evaluated_on_the_validation_split_the_ensemble_of_one_split_reads_the_images_its_members_held_out_as_ensemble_reported()
+    {
+        Assert.True(_e.SharedCode == 0, _e.SharedError);
+        var reported = JsonDocument.Parse(_e.SharedOutput).RootElement.GetProperty("validation");
+
+        var evaluated = await Evaluate(_e.Dir.File("ac"), "--split", "validation");
+
+        Assert.Equal("validation", evaluated.GetProperty("split").GetString());
+        Assert.Equal(reported.GetProperty("count").GetInt32(), evaluated.GetProperty("count").GetInt32());
+        Assert.Equal(reported.GetProperty("accuracy").GetDouble(), evaluated.GetProperty("accuracy").GetDouble());
+        Assert.Contains("that a run with split seed 1 holds out", evaluated.GetProperty("source").GetString(), StringComparison.Ordinal);
+        Assert.Equal(TestData.Mnist.Test.Count, (await Evaluate(_e.Dir.File("ac"))).GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task Evaluating_an_ensemble_of_different_splits_on_validation_is_refused_naming_the_file_and_the_flag()
+    {
+        var (code, _, error) = await CommandRunTests.Run("evaluate", "--model", _e.Path, "--data-dir", TestData.MnistDir, "--split", "validation");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(System.IO.Path.Combine(_e.Path, "model.ckpt"), error, StringComparison.Ordinal);
+        Assert.Contains("--split-seed", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Predict_and_export_take_the_ensemble_as_they_take_a_model()
     {
         var png = _e.Dir.File("digit.png");
