@@ -1,9 +1,13 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Mnist.Core.Infrastructure;
 
-/// <summary>One JSON convention for every file and every --json output: snake_case, indented.</summary>
+/// <summary>
+/// One JSON convention for every file and every --json output: snake_case, indented, text as it is
+/// (an apostrophe or a non-ASCII letter is written, not escaped; no JSON here is embedded in HTML).
+/// </summary>
 public static class Json
 {
     public static JsonSerializerOptions Options { get; } = Create(indented: true);
@@ -25,6 +29,7 @@ public static class Json
             WriteIndented = indented,
             NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         options.MakeReadOnly(populateMissingResolver: true);
