@@ -36,7 +36,6 @@ internal static class PlotsEndpoint
                 detail: $"{file} is not in the model's run folder {dir}; `mnist report --run {dir}` draws the missing pictures.");
         }
         context.Response.Headers.CacheControl = "no-cache";
-        context.Response.Headers.XContentTypeOptions = "nosniff";
         return Results.File(path, contentType);
     }
 }

@@ -85,6 +85,7 @@ public static class WebApp
             var app = builder.Build();
             app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError });
             app.UseStatusCodePages();
+            ResponseHeaders.UseNoSniff(app);
             StaticAssets.Map(app);
             app.MapPost("/api/predict", PredictEndpoint.Handle);
             app.MapGet("/api/model", (ModelCard c) => Results.Json(c, Core.Infrastructure.Json.Compact));

@@ -46,6 +46,17 @@ public sealed class ApiTests(ServedModelFixture served)
     }
 
     [Fact]
+    public async Task Every_answer_says_nosniff_the_page_the_json_and_an_error()
+    {
+        foreach (var route in new[] { "/", "/api/model", "/no-such-page" })
+        {
+            using var response = await Client.GetAsync(new Uri(route, UriKind.Relative));
+
+            Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
+        }
+    }
+
+    [Fact]
     public async Task Model_card_describes_the_served_file()
     {
         var card = await Json(await Client.GetAsync(new Uri("/api/model", UriKind.Relative)));

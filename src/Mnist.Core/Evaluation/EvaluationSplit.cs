@@ -19,10 +19,10 @@ public static class HeldOutSplit
 {
     /// <summary>
     /// The training options whose validation split the model never trained on
-    /// (<see cref="ModelManifest.HeldOutOptions"/>; the default options for a file that records
-    /// none) and where they come from in words.
+    /// (<see cref="ModelManifest.HeldOutOptions"/>; the default options for a single network's file
+    /// that records none) and where they come from in words.
     /// </summary>
-    /// <exception cref="InvalidDataException">An ensemble whose members held out different images.</exception>
+    /// <exception cref="InvalidDataException">An ensemble with a member that does not record its training, or whose members held out different images.</exception>
     public static (TrainingOptions Options, string Source) Of(ModelManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);

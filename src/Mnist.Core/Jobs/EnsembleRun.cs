@@ -73,7 +73,7 @@ public static class EnsembleRun
     {
         try
         {
-            return manifest.HeldOutOptions() is { } options ? (options, null) : (null, "its members' files do not record how they were trained");
+            return (manifest.HeldOutOptions()!, null);
         }
         catch (InvalidDataException e)
         {

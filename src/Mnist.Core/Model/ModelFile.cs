@@ -53,19 +53,26 @@ public sealed record ModelManifest
     /// <summary>
     /// The options that decide which training images the model never trained on (its validation
     /// split, <see cref="TrainingData.Split"/>): a single network's own; an ensemble's, those of its
-    /// members when they all held out the same images (trained with one split seed). Null when the
-    /// file records none. An ensemble whose members held out different images has no validation
-    /// split that none of them trained on: that is an error naming two members that differ.
+    /// members when they all held out the same images (trained with one split seed). Null when a
+    /// single network's file records none. An ensemble with a member that records none, or whose
+    /// members held out different images, has no validation split that none of them trained on:
+    /// that is an error naming the member (or two members that differ).
     /// </summary>
-    /// <exception cref="InvalidDataException">The ensemble's members held out different images.</exception>
+    /// <exception cref="InvalidDataException">A member does not record its training, or the members held out different images.</exception>
     public TrainingOptions? HeldOutOptions()
     {
         if (Members is not { Count: > 0 } members) return Training;
+        if (members.FirstOrDefault(m => m.Training is null) is { } unknown)
+        {
+            throw new InvalidDataException(
+                $"the ensemble's member {unknown.Source} does not record how it was trained, so the images it held out are not known "
+                + "and the ensemble has no validation split that none of its members trained on");
+        }
         var first = members[0];
-        var firstOptions = first.Training ?? new TrainingOptions();
+        var firstOptions = first.Training!;
         foreach (var member in members.Skip(1))
         {
-            var options = member.Training ?? new TrainingOptions();
+            var options = member.Training!;
             if (!TrainingData.HoldOutSameImages(options, firstOptions))
             {
                 throw new InvalidDataException(
@@ -73,7 +80,7 @@ public sealed record ModelManifest
                     + "so each trained on images another held out; train its members with one --split-seed to judge the ensemble on validation");
             }
         }
-        return members.All(m => m.Training is null) ? null : firstOptions;
+        return firstOptions;
     }
 
     /// <summary>The run this one continued (a tuning trial's end) and its epochs, the first of this run's history; null for a run trained from scratch.</summary>

@@ -68,14 +68,19 @@ public sealed class TrainingData : IDisposable
             && a.ValidationFraction == b.ValidationFraction && a.ValidationSeed == b.ValidationSeed;
     }
 
-    /// <summary>The images <see cref="Split"/> holds out with these options, in words: "the 0.1 of the first 5000 training images that a run with split seed 4 holds out".</summary>
+    /// <summary>
+    /// The images <see cref="Split"/> holds out with these options, in words, every option it reads
+    /// (the dataset named when it is not MNIST; fractions as written): "the 0.1 of the first 5000
+    /// training images that a run with split seed 4 holds out".
+    /// </summary>
     public static string DescribeHeldOut(TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var images = options.TrainLimit is { } n ? $"the first {n} training images" : "the training images";
-        var share = options.DataFraction < 1 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (a {options.DataFraction:0.##} share of them)") : "";
+        var file = options.Dataset == new TrainingOptions().Dataset ? "training images" : $"{options.Dataset} training images";
+        var images = options.TrainLimit is { } n ? $"the first {n} {file}" : $"the {file}";
+        var share = options.DataFraction < 1 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (a {options.DataFraction:G} share of them)") : "";
         var seed = options.SplitSeed is { } splitSeed ? $"split seed {splitSeed}" : $"seed {options.Seed}";
-        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {options.ValidationFraction:0.##} of {images}{share} that a run with {seed} holds out");
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the {options.ValidationFraction:G} of {images}{share} that a run with {seed} holds out");
     }
 
     public void Dispose()

@@ -66,6 +66,7 @@ public static class DashboardApp
             var app = builder.Build();
             app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError });
             app.UseStatusCodePages();
+            ResponseHeaders.UseNoSniff(app);
             app.Use((context, next) =>
             {
                 if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal)) context.Response.Headers.CacheControl = "no-store"; // live data

@@ -79,6 +79,16 @@ public sealed class SplitSeedTests
     }
 
     [Fact]
+    public void Given_an_ensemble_member_that_does_not_record_its_training_When_asked_what_it_held_out_Then_the_error_names_that_member()
+    {
+        var manifest = Ensemble(Member("runs/a", new TrainingOptions()), Member("runs/old", null));
+
+        var e = Assert.Throws<InvalidDataException>(() => manifest.HeldOutOptions());
+
+        Assert.Contains("member runs/old does not record how it was trained", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Given_a_single_network_When_asked_what_it_held_out_Then_it_is_its_own_training_options()
     {
         var options = new TrainingOptions { Seed = 3, SplitSeed = 9 };
@@ -94,5 +104,13 @@ public sealed class SplitSeedTests
         Assert.Equal(
             "the 0.2 of the first 5000 training images (a 0.5 share of them) that a run with split seed 4 holds out",
             TrainingData.DescribeHeldOut(new TrainingOptions { ValidationFraction = 0.2, TrainLimit = 5000, DataFraction = 0.5, Seed = 3, SplitSeed = 4 }));
+    }
+
+    [Fact]
+    public void The_held_out_images_in_words_keep_every_digit_of_a_fraction_and_name_a_dataset_other_than_mnist()
+    {
+        Assert.Equal(
+            "the 0.125 of the fashion-mnist training images (a 0.999 share of them) that a run with seed 42 holds out",
+            TrainingData.DescribeHeldOut(new TrainingOptions { Dataset = "fashion-mnist", ValidationFraction = 0.125, DataFraction = 0.999 }));
     }
 }

@@ -180,6 +180,14 @@ public abstract class DashboardApiTests(DashboardFixture dashboard)
 
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
     }
+
+    [Fact]
+    public async Task Api_answers_are_never_sniffed_as_another_type()
+    {
+        using var response = await dashboard.Client.GetAsync(new Uri("/api/studies", UriKind.Relative));
+
+        Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
+    }
 }
 
 [Trait("Category", "Slow")] // trains, or starts a server, a browser or processes: dotnet test --filter "Category!=Slow" leaves it out
