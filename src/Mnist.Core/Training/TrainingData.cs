@@ -76,7 +76,7 @@ public sealed class TrainingData : IDisposable
     public static string DescribeHeldOut(TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var file = options.Dataset == new TrainingOptions().Dataset ? "training images" : $"{options.Dataset} training images";
+        var file = options.Dataset == DatasetInfo.Mnist.Name ? "training images" : $"{options.Dataset} training images";
         var images = options.TrainLimit is { } n ? $"the first {n} {file}" : $"the {file}";
         var share = options.DataFraction < 1 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (a {options.DataFraction:G} share of them)") : "";
         var seed = options.SplitSeed is { } splitSeed ? $"split seed {splitSeed}" : $"seed {options.Seed}";
