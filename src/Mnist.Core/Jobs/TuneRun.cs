@@ -76,12 +76,7 @@ public static class TuneRun
         SettingException.Check(request.StaleAfter >= TimeSpan.FromSeconds(1), "stale_after", request.StaleAfter.TotalSeconds, "must be at least 1 second");
         request.TrialOptions.Validate();
         var device = Engine.Configure(request.Threads, request.Device);
-        var space = ModelBuilder.SeedSearchSpace();
-        var oracle = CreateOracle(request.Oracle, space, request.InitialPoints, request.Acquisition);
-        if (request.Enqueue.Count > 0)
-        {
-            oracle = new EnqueuedOracle(oracle, space, request.Enqueue.Select((values, i) => space.Point(values, $"enqueued configuration {i + 1}")).ToList());
-        }
+        for (var i = 0; i < request.Enqueue.Count; i++) _ = ModelBuilder.SeedSearchSpace().Point(request.Enqueue[i], $"enqueued configuration {i + 1}"); // before a study is made
         var pruner = Pruners.Create(request.Pruner);
         var hyperband = request.Oracle == OracleKind.Hyperband;
         if (hyperband && pruner is not NoPruner)
@@ -92,11 +87,25 @@ public static class TuneRun
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
 
         using var store = StudyStorage.Open(request.Storage, request.OutDir, request.Study, onRetry: message => observer?.OnWarning(message));
-        var definition = new StudyDefinition(request.Study, space.Parameters, request.Objective, info.Name, Json.Serialize(request.TrialOptions, indented: false))
+        var definition = new StudyDefinition(request.Study, ModelBuilder.SeedSearchSpace().Parameters, request.Objective, info.Name, Json.Serialize(request.TrialOptions, indented: false))
         {
             TrialsAsToday = TrialOptionsAsToday,
+            IsEarlierSpace = ModelBuilder.IsEarlierSearchSpace,
         };
         store.OpenOrCreate(definition);
+        // The study's own space: today's, or the earlier one a study stored before a hyperparameter was searched goes on in.
+        var space = new SearchSpace(store.Definition.Space);
+        if (space.Dimensions != definition.Space.Count)
+        {
+            var missing = definition.Space.Select(p => p.Name).Except(space.Parameters.Select(p => p.Name)).ToList();
+            log.WriteLine($"Study {store.Location} was made before {string.Join(", ", missing)} {(missing.Count == 1 ? "was" : "were")} searched: " +
+                          $"it goes on in its own space of {space.Dimensions} dimensions, {(missing.Count == 1 ? "that hyperparameter" : "those")} at the default (a new study searches all {definition.Space.Count}).");
+        }
+        var oracle = CreateOracle(request.Oracle, space, request.InitialPoints, request.Acquisition);
+        if (request.Enqueue.Count > 0)
+        {
+            oracle = new EnqueuedOracle(oracle, space, request.Enqueue.Select((values, i) => space.Point(values, $"enqueued configuration {i + 1}")).ToList());
+        }
         var done = store.Trials().Count(t => t.IsFinished);
         var rungs = pruner.Rungs(request.TrialOptions.Epochs);
         var scheduler = hyperband

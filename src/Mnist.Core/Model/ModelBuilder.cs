@@ -1,3 +1,4 @@
+using Mnist.Core.Infrastructure;
 using Mnist.Core.Tuning;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -25,20 +26,33 @@ public static class ModelBuilder
     /// <summary>The most dense layers the search space offers.</summary>
     public const int MaxDenseLayers = 3;
 
+    /// <summary>The most convolutions per block the search space offers (the model builds up to <see cref="ModelConfig.MaxConvLayersPerBlock"/>).</summary>
+    public const int MaxSearchedConvLayersPerBlock = 2;
+
+    /// <summary>
+    /// The hyperparameters put into the search space after studies were first stored, newest
+    /// last. A study stored before one of them was searched goes on in the space it was made
+    /// with (<see cref="IsEarlierSearchSpace"/>): its trials trained with that parameter at its
+    /// default, which is what leaving it out of a configuration gives.
+    /// </summary>
+    public static IReadOnlyList<string> AddedToSearchSpace { get; } = ["conv_layers_per_block"];
+
     /// <summary>
     /// The seed's <c>build_model(hp)</c>: the search space is declared here, where the model is
-    /// built. Conv 1: 32-128 filters (step 16); conv 2: 64-256 (step 32); 1-3 dense layers, each
-    /// 64-512 units (step 64) with dropout 0.1-0.5 (step 0.1); Adam learning rate 1e-4-1e-2 on a
-    /// log scale. Activations and the rest of the architecture are the seed's. Every dense
-    /// layer's units and dropout are declared whether or not the layer is used, so the space
-    /// has a fixed 10 dimensions; those of layers 2 and 3 sit in conditional scopes on
-    /// dense_layers (KerasTuner's), so they count only where the layer exists. The defaults are
-    /// the seed's final model.
+    /// built. Conv 1: 32-128 filters (step 16); conv 2: 64-256 (step 32); 1 or 2 convolutions per
+    /// block (VGG's stacking, <see cref="ModelConfig.ConvLayersPerBlock"/>; searched since stop 23,
+    /// the seed's is 1); 1-3 dense layers, each 64-512 units (step 64) with dropout 0.1-0.5 (step
+    /// 0.1); Adam learning rate 1e-4-1e-2 on a log scale. Activations and the rest of the
+    /// architecture are the seed's. Every dense layer's units and dropout are declared whether or
+    /// not the layer is used, so the space has a fixed 11 dimensions; those of layers 2 and 3 sit
+    /// in conditional scopes on dense_layers (KerasTuner's), so they count only where the layer
+    /// exists. The defaults are the seed's final model.
     /// </summary>
     public static ModelConfig Configure(HyperParameters hp)
     {
         var conv1 = hp.Int("conv1_filters", 32, 128, step: 16, defaultValue: 32);
         var conv2 = hp.Int("conv2_filters", 64, 256, step: 32, defaultValue: 64);
+        var convLayers = hp.Int("conv_layers_per_block", 1, MaxSearchedConvLayersPerBlock, defaultValue: 1);
         var layers = hp.Int("dense_layers", 1, MaxDenseLayers, defaultValue: 1);
         var dense = new List<DenseLayerConfig>();
         for (var i = 1; i <= MaxDenseLayers; i++)
@@ -50,11 +64,30 @@ public static class ModelBuilder
             if (i <= layers) dense.Add(new DenseLayerConfig(units, "selu", dropout));
         }
         var learningRate = hp.Float("learning_rate", 1e-4, 1e-2, log: true, defaultValue: 1e-3);
-        return ModelConfig.Seed with { Conv1Filters = conv1, Conv2Filters = conv2, Dense = dense, LearningRate = learningRate };
+        return ModelConfig.Seed with { Conv1Filters = conv1, Conv2Filters = conv2, ConvLayersPerBlock = convLayers, Dense = dense, LearningRate = learningRate };
     }
 
     /// <summary>The search space <see cref="Configure"/> declares.</summary>
     public static SearchSpace SeedSearchSpace() => SearchSpace.Declare(Configure);
+
+    /// <summary>
+    /// Whether <paramref name="stored"/> (a stored study's space) is this search space as it was
+    /// before some of <see cref="AddedToSearchSpace"/> were put into it: today's parameters, in
+    /// today's order and with today's ranges, less the newest few of those.
+    /// </summary>
+    public static bool IsEarlierSearchSpace(IReadOnlyList<HyperParameter> stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        var today = SeedSearchSpace();
+        var storedJson = Json.Serialize(stored, indented: false);
+        for (var added = 1; added <= AddedToSearchSpace.Count; added++)
+        {
+            var since = AddedToSearchSpace.Skip(AddedToSearchSpace.Count - added).ToHashSet(StringComparer.Ordinal);
+            var before = today.Parameters.Where(p => !since.Contains(p.Name)).ToArray();
+            if (Json.Serialize<IReadOnlyList<HyperParameter>>(before, indented: false) == storedJson) return true;
+        }
+        return false;
+    }
 
     public static Sequential Build(ModelConfig config, long? seed = null)
     {

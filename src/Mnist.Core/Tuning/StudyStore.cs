@@ -49,6 +49,14 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
     public Func<string, string>? TrialsAsToday { get; init; }
 
     /// <summary>
+    /// Whether a stored study's space, other than <see cref="Space"/>, is an earlier form of it
+    /// that the study goes on in (hyperparameters put into the search since, which its trials
+    /// trained at their defaults); null when only this space matches.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Func<IReadOnlyList<HyperParameter>, bool>? IsEarlierSpace { get; init; }
+
+    /// <summary>
     /// The trials whose saved state a store drops when <paramref name="finished"/> has just ended
     /// with <paramref name="status"/>: a pruned or failed trial's own; when it completed, every
     /// completed trial's but the best's (<paramref name="trials"/>, read only then), whose state the
@@ -71,7 +79,8 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
     /// <summary>
     /// Throws when <paramref name="asked"/> is not the study stored here: another name, objective,
     /// dataset, space or way of training its trials. The message names both. A study stored before
-    /// datasets (or trial settings) were recorded matches any.
+    /// datasets (or trial settings) were recorded matches any; one whose space is an earlier form
+    /// of the one asked for (<see cref="StudyDefinition.IsEarlierSpace"/>) matches, and goes on in its own.
     /// </summary>
     public void CheckSameAs(StudyDefinition asked, string where)
     {
@@ -87,7 +96,7 @@ public sealed record StudyDefinition(string Name, IReadOnlyList<HyperParameter> 
         {
             problems.Add($"its trials train with {stored}, not {asked.Trials}"); // as read today: a setting added since shows at what the study means by it
         }
-        if (SpaceJson != asked.SpaceJson)
+        if (SpaceJson != asked.SpaceJson && asked.IsEarlierSpace?.Invoke(Space) != true)
         {
             problems.Add($"its space is [{Describe(Space)}], not [{Describe(asked.Space)}]");
         }

@@ -65,15 +65,36 @@ public sealed class HyperParameterTests
     }
 
     [Fact]
-    public void Given_the_seed_build_function_When_its_space_is_declared_Then_it_has_the_seed_ranges_in_10_dimensions()
+    public void Given_the_seed_build_function_When_its_space_is_declared_Then_it_has_the_seed_ranges_and_one_or_two_convolutions_per_block_in_11_dimensions()
     {
         var space = ModelBuilder.SeedSearchSpace();
 
         Assert.Equal(
-            ["conv1_filters", "conv2_filters", "dense_layers", "dense_1_units", "dense_1_dropout", "dense_2_units", "dense_2_dropout", "dense_3_units", "dense_3_dropout", "learning_rate"],
+            ["conv1_filters", "conv2_filters", "conv_layers_per_block", "dense_layers", "dense_1_units", "dense_1_dropout", "dense_2_units", "dense_2_dropout", "dense_3_units", "dense_3_dropout", "learning_rate"],
             space.Parameters.Select(p => p.Name));
         Assert.Equal(new IntParameter("conv1_filters", 32, 128, 16, 32), space.Parameters[0]);
+        Assert.Equal(new IntParameter("conv_layers_per_block", 1, 2, 1, 1), space.Parameters[2]);
         Assert.Equal(new FloatParameter("learning_rate", 1e-4, 1e-2, true, null, 1e-3), space.Parameters[^1]);
+    }
+
+    [Fact]
+    public void A_configuration_with_two_convolutions_per_block_builds_that_network()
+    {
+        var config = ModelBuilder.Configure(new HyperParameters(new Dictionary<string, double> { ["conv_layers_per_block"] = 2 }));
+
+        Assert.Equal(ModelConfig.Seed with { ConvLayersPerBlock = 2 }, config);
+    }
+
+    [Fact]
+    public void The_search_space_without_conv_layers_per_block_is_an_earlier_form_of_it_and_any_other_space_is_not()
+    {
+        var today = ModelBuilder.SeedSearchSpace().Parameters;
+        var before = today.Where(p => p.Name != "conv_layers_per_block").ToArray();
+
+        Assert.True(ModelBuilder.IsEarlierSearchSpace(before));
+        Assert.False(ModelBuilder.IsEarlierSearchSpace(today)); // today's is today's, not an earlier one
+        Assert.False(ModelBuilder.IsEarlierSearchSpace(before.Where(p => p.Name != "learning_rate").ToArray()));
+        Assert.False(ModelBuilder.IsEarlierSearchSpace([.. before.Select(p => p.Name == "conv1_filters" ? new IntParameter("conv1_filters", 32, 96, 16, 32) : p)]));
     }
 
     [Fact]

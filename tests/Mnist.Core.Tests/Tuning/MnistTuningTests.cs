@@ -90,6 +90,40 @@ public sealed class MnistTuningTests
     }
 
     [Fact]
+    public async Task Given_a_study_stored_before_conv_layers_per_block_was_searched_When_tuned_again_Then_it_goes_on_in_its_own_space()
+    {
+        using var dir = new TempDir();
+        var request = new TuneRequest
+        {
+            OutDir = dir.Path,
+            DataDir = TestData.MnistDir,
+            Trials = 2,
+            InitialPoints = 1, // the second trial is the Bayesian oracle's, fitted on the first's point of the earlier space
+            TrialOptions = new Core.Training.TrainingOptions { Epochs = 1, TrainLimit = 1500 },
+        };
+        var earlier = new SearchSpace([.. ModelBuilder.SeedSearchSpace().Parameters.Where(p => p.Name != "conv_layers_per_block")]);
+        double[] middle = [.. earlier.Parameters.Select(_ => 0.5)];
+        using (var before = new SqliteStudyStore(request.StudyPath))
+        {
+            before.OpenOrCreate(new StudyDefinition(request.Study, earlier.Parameters, request.Objective, "mnist"));
+            var worker = WorkerIdentity.NewForThisProcess();
+            var trial = before.Claim(new ClaimRequest(worker, 1, TimeSpan.FromHours(1), _ => new TrialProposal(middle, earlier.FromUnit(middle))))!;
+            Assert.True(before.Finish(trial.Id, worker, new TrialResult(TrialStatus.Completed, 0.9, 1, 1, 1)));
+        }
+        var log = new StringWriter();
+
+        await TuneRun.RunAsync(request, log: log);
+
+        Assert.Contains("was made before conv_layers_per_block was searched", log.ToString(), StringComparison.Ordinal);
+        using var store = SqliteStudyStore.OpenExisting(request.StudyPath);
+        Assert.Equal(earlier.Parameters.Select(p => p.Name), store.Definition.Space.Select(p => p.Name));
+        var second = store.Trials().Single(t => t.Id != store.Trials().Min(x => x.Id));
+        Assert.Equal(TrialStatus.Completed, second.Status);
+        Assert.DoesNotContain("conv_layers_per_block", second.Hyperparameters.Keys);
+        Assert.Equal(earlier.Dimensions, second.Unit.Length);
+    }
+
+    [Fact]
     public async Task Given_a_tiny_preset_When_the_pipeline_runs_Then_it_tunes_retrains_the_best_and_writes_model_and_summary()
     {
         using var dir = new TempDir();

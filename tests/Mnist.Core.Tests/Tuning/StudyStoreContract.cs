@@ -212,6 +212,29 @@ public abstract class StudyStoreContract : IDisposable
     }
 
     [Fact]
+    public void Given_a_study_whose_space_is_an_earlier_form_of_the_one_asked_When_reopened_Then_it_opens_in_its_own_space()
+    {
+        var earlier = TestFunctions.BraninSpace.Parameters.Take(1).ToArray();
+        using (var first = Unopened()) first.OpenOrCreate(Branin with { Space = earlier });
+        using var store = Unopened();
+
+        store.OpenOrCreate(Branin with { IsEarlierSpace = stored => stored.Count == 1 && stored[0] == TestFunctions.BraninSpace.Parameters[0] });
+
+        Assert.Equal(earlier, store.Definition.Space);
+    }
+
+    [Fact]
+    public void Given_a_study_whose_space_is_not_an_earlier_form_of_the_one_asked_When_reopened_Then_it_refuses()
+    {
+        using (var first = Unopened()) first.OpenOrCreate(Branin with { Space = TestFunctions.BraninSpace.Parameters.Skip(1).ToArray() });
+        using var store = Unopened();
+
+        var e = Assert.Throws<StudyMismatchException>(() => store.OpenOrCreate(Branin with { IsEarlierSpace = stored => stored.Count == 1 && stored[0] == TestFunctions.BraninSpace.Parameters[0] }));
+
+        Assert.Contains("its space is [x2", e.Message);
+    }
+
+    [Fact]
     public void Given_a_study_made_on_one_dataset_When_reopened_with_another_Then_it_refuses_and_names_both()
     {
         using (var first = Unopened()) first.OpenOrCreate(Branin with { Dataset = "mnist" });
