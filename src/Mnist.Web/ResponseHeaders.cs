@@ -7,11 +7,18 @@ internal static class ResponseHeaders
 {
     /// <summary>
     /// <c>X-Content-Type-Options: nosniff</c> on every answer: a browser takes each one as the type
-    /// it is sent as (JSON, which may hold text from a shared study, is never read as HTML).
+    /// it is sent as (JSON, which may hold text from a shared study, is never read as HTML). Set as
+    /// the headers go out, so that an error the exception handler writes (it clears the headers
+    /// set before the exception) carries it too.
     /// </summary>
     public static void UseNoSniff(WebApplication app) => app.Use((context, next) =>
     {
-        context.Response.Headers.XContentTypeOptions = "nosniff";
+        var response = context.Response;
+        response.OnStarting(() =>
+        {
+            response.Headers.XContentTypeOptions = "nosniff";
+            return Task.CompletedTask;
+        });
         return next(context);
     });
 }
