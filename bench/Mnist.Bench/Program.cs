@@ -29,7 +29,7 @@ namespace Mnist.Bench
         }
 
         /// <summary>The robust command's settings, as parsed.</summary>
-        internal sealed record RobustSettings(string Model, string? DataDir, int Count, int Seed, EvaluationSplit Split, InferenceEngineKind Engine, int? Threads, int Tta, string? Markdown, string? Json);
+        internal sealed record RobustSettings(string Model, string? DataDir, int Count, int Seed, EvaluationSplit Split, InferenceEngineKind Engine, int? Threads, int Tta, string? Markdown, string? Json, int ServeThreads = 1);
 
         /// <summary>The accuracy on digits that are not MNIST's images as they come: drawn, distorted, typed in handwriting fonts.</summary>
         private static Command Robust(TextWriter output)
@@ -48,11 +48,13 @@ namespace Mnist.Bench
                 .AcceptOnlyFromAmong([.. Choice.Names<InferenceEngineKind>()]);
             var threads = new Option<int?>("--threads") { Description = "libtorch threads, and ONNX Runtime's intra-op threads (default: all cores)." };
             var tta = new Option<int>("--tta") { Description = "Test-time augmentation: each answer the mean over the image and this many fixed variants (as serve --tta).", DefaultValueFactory = _ => 0 };
+            var serveThreads = new Option<int>("--serve-threads") { Description = "Threads for the forward passes while the latency of one drawn digit is timed (as serve --threads).", DefaultValueFactory = _ => 1 };
+            serveThreads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--serve-threads must be at least 1"); });
             var markdown = new Option<string?>("--markdown") { Description = "Also write the table (Markdown) to this file." };
             var json = new Option<string?>("--json") { Description = "Also write the rows as JSON to this file." };
             var command = new Command("robust", "Accuracy on digits that are not MNIST's images as they come: drawn on the pad, distorted, typed in handwriting-like fonts; each row and their minimum.")
             {
-                model, dataDir, split, count, seed, engine, threads, tta, markdown, json,
+                model, dataDir, split, count, seed, engine, threads, tta, serveThreads, markdown, json,
             };
             command.SetAction(parse => RunRobust(output, ReadRobust(parse), Environment.GetCommandLineArgs().Skip(1)));
             return command;
@@ -68,7 +70,8 @@ namespace Mnist.Bench
             parse.GetValue<int?>("--threads"),
             parse.GetValue<int>("--tta"),
             parse.GetValue<string?>("--markdown"),
-            parse.GetValue<string?>("--json"));
+            parse.GetValue<string?>("--json"),
+            parse.GetValue<int>("--serve-threads"));
 
         internal static int RunRobust(TextWriter output, RobustSettings settings, IEnumerable<string> commandLine)
         {
@@ -102,7 +105,7 @@ namespace Mnist.Bench
             var rows = RobustBenchmark.Run(RobustBenchmark.Classes(engine), RobustBenchmark.Sets(source, split, settings.Seed, FontDigits.Fonts), output);
             var report = new RobustReport("dotnet run --project bench/Mnist.Bench -c Release -- " + string.Join(' ', commandLine), Machine.Detect().Describe(),
                 engine.Path, Choice.Name(engine.Kind), split, RobustBenchmark.Describe(settings.Split, engine.Manifest), source.Count, settings.Seed, rows,
-                settings.Tta, WebLatency.Measure(engine.Path, settings.Tta, settings.Engine));
+                settings.Tta, WebLatency.Measure(engine.Path, settings.Tta, settings.Engine, settings.ServeThreads));
             var table = RobustBenchmark.ToMarkdown(report);
             output.WriteLine();
             output.Write(table);

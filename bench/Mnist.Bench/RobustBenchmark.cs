@@ -208,7 +208,7 @@ public static class RobustBenchmark
         {
             sb.AppendLine();
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"One drawn digit through POST /api/predict, in process on loopback, one request at a time: p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms ({latency.Requests} requests after a warm-up; one libtorch thread, as `mnist serve`)."));
+                $"One drawn digit through POST /api/predict, in process on loopback, one request at a time: p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms ({latency.Requests} requests after a warm-up; {(latency.Threads == 1 ? "one thread" : $"{latency.Threads} threads")} for the forward passes, as `mnist serve{(latency.Threads == 1 ? "" : $" --threads {latency.Threads}")}`)."));
         }
         return sb.ToString();
     }

@@ -264,6 +264,18 @@ public sealed class RobustBenchmarkTests
 
         Assert.Contains("(torch, test-time variants 4)", table, StringComparison.Ordinal);
         Assert.Contains("p50 1.23 ms, p99 2.50 ms (300 requests", table, StringComparison.Ordinal);
+        Assert.Contains("one thread for the forward passes, as `mnist serve`)", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_table_says_how_many_threads_served_the_timed_digit_when_more_than_one()
+    {
+        var report = new RobustReport("c", "m", "model.ckpt", "onnx", "test", "the test images", 10, 42,
+            [new RobustRow("easy", 10, 9, 0, Reference: false)], Latency: new WebLatencyResult(300, 3.5, 7.8, Threads: 2));
+
+        var table = RobustBenchmark.ToMarkdown(report);
+
+        Assert.Contains("2 threads for the forward passes, as `mnist serve --threads 2`)", table, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -293,11 +305,11 @@ public sealed class RobustBenchmarkTests
     {
         var root = BenchApp.Build(TextWriter.Null);
 
-        var given = root.Parse("robust --model runs/a --data-dir d --split validation --count 300 --seed 7 --engine onnx --threads 2 --tta 3 --markdown r.md --json r.json");
+        var given = root.Parse("robust --model runs/a --data-dir d --split validation --count 300 --seed 7 --engine onnx --threads 2 --tta 3 --serve-threads 2 --markdown r.md --json r.json");
         var defaults = root.Parse("robust --model runs/a");
 
         Assert.Empty(given.Errors);
-        Assert.Equal(new BenchApp.RobustSettings("runs/a", "d", 300, 7, EvaluationSplit.Validation, InferenceEngineKind.Onnx, 2, 3, "r.md", "r.json"), BenchApp.ReadRobust(given));
+        Assert.Equal(new BenchApp.RobustSettings("runs/a", "d", 300, 7, EvaluationSplit.Validation, InferenceEngineKind.Onnx, 2, 3, "r.md", "r.json", ServeThreads: 2), BenchApp.ReadRobust(given));
         Assert.Empty(defaults.Errors);
         Assert.Equal(new BenchApp.RobustSettings("runs/a", null, 1000, 42, EvaluationSplit.Test, InferenceEngineKind.Torch, null, 0, null, null), BenchApp.ReadRobust(defaults));
     }

@@ -11,15 +11,20 @@ namespace Mnist.Core.Inference;
 /// in memory (<see cref="OnnxExporter"/>) and run by an <see cref="InferenceSession"/> on the
 /// CPU. The graph normalises its input itself, so it takes the same [0, 1] pixels as
 /// <see cref="Predictor"/>, and answers the same probabilities (within float rounding).
-/// Batches smaller than <see cref="SmallBatch"/> run on one thread (a second session with one
-/// intra-op thread, made only when <see cref="Threads"/> is more than one), where single images run
-/// fastest; larger ones use <see cref="Threads"/>. (A session's threads are its own; libtorch's are
-/// the process's, which only the host sets.)
+/// Batches of <see cref="SmallBatch"/> or more use <see cref="Threads"/>. Smaller ones use
+/// <see cref="SmallBatchThreads"/>: with more than one thread the engine times one image on a second,
+/// one-thread session and on the many-thread one when it loads, and keeps the faster (a small
+/// network's single image is fastest on one thread, where splitting it costs more than it saves;
+/// a large network's or an ensemble's on all of them: docs/robustness.md). (A session's threads are
+/// its own; libtorch's are the process's, which only the host sets.)
 /// </summary>
 public sealed class OnnxRuntimeEngine : IInferenceEngine
 {
     /// <summary>Batches smaller than this run on the one-thread session.</summary>
     public const int SmallBatch = 8;
+
+    /// <summary>Runs of one image each engine times per session when it chooses, after as many warm-ups.</summary>
+    public const int ProbeRuns = 15;
 
     private readonly InferenceSession _session;
     private readonly InferenceSession? _singleThread;
@@ -38,10 +43,27 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         try
         {
             Check(_session, path);
-            _singleThread = threads > 1 ? CreateSession(onnxModel, 1, path) : null;
+            if (threads > 1)
+            {
+                var single = CreateSession(onnxModel, 1, path);
+                var probe = new float[_channels * InputSize * InputSize]; // a blank image: the time depends on the shape, not the pixels
+                bool keep;
+                try
+                {
+                    keep = FasterOnOneThread(MedianMs(single, probe), MedianMs(_session, probe));
+                }
+                catch
+                {
+                    single.Dispose();
+                    throw;
+                }
+                if (keep) _singleThread = single;
+                else single.Dispose();
+            }
         }
         catch
         {
+            _singleThread?.Dispose();
             _session.Dispose();
             _runOptions.Dispose();
             throw;
@@ -56,6 +78,12 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
 
     /// <summary>ONNX Runtime's intra-op threads for batches of <see cref="SmallBatch"/> or more.</summary>
     public int Threads { get; }
+
+    /// <summary>The threads smaller batches (one drawn digit) run on: 1 or <see cref="Threads"/>, whichever answered one image faster at load.</summary>
+    public int SmallBatchThreads => _singleThread is null ? Threads : 1;
+
+    /// <summary>The choice at load, given the median time of one image on one thread and on all of them: one thread unless all are faster.</summary>
+    public static bool FasterOnOneThread(double oneThreadMs, double allThreadsMs) => oneThreadMs <= allThreadsMs;
 
     /// <summary>The model file (or run folder) exported to ONNX in memory and loaded into ONNX Runtime.</summary>
     public static OnnxRuntimeEngine Load(string modelOrRunDir, int threads = 1)
@@ -86,6 +114,21 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         _singleThread?.Dispose();
         _session.Dispose();
         _runOptions.Dispose();
+    }
+
+    /// <summary>The median time of one run of <paramref name="image"/> on <paramref name="session"/>, after as many warm-up runs.</summary>
+    private double MedianMs(InferenceSession session, float[] image)
+    {
+        var times = new double[ProbeRuns];
+        for (var i = -ProbeRuns; i < ProbeRuns; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using (var input = OrtValue.CreateTensorValueFromMemory(image, [1, _channels, InputSize, InputSize]))
+            using (session.Run(_runOptions, _inputNames, [input], _outputNames)) { }
+            if (i >= 0) times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[ProbeRuns / 2];
     }
 
     private static InferenceSession CreateSession(byte[] onnxModel, int threads, string path)

@@ -247,11 +247,20 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Given_one_thread_When_the_onnx_engine_loads_Then_small_batches_run_on_that_one_thread_without_a_second_session()
+    {
+        var model = TrainedModelFile(RunFolder.ModelFileName, ModelConfig.Seed, images: 100);
+        using var engine = OnnxRuntimeEngine.Load(model, threads: 1);
+        Assert.Equal(1, engine.SmallBatchThreads);
+        Assert.Equal(1, engine.Threads);
+    }
+
+    [Fact]
     public async Task Given_the_onnx_engine_behind_the_inference_queue_When_queried_singly_and_in_batches_Then_it_answers_as_the_torch_engine()
     {
         var model = TrainedModelFile(RunFolder.ModelFileName, ModelConfig.Seed, images: 300);
         using var torchEngine = Predictor.Load(model);
-        using var onnxEngine = OnnxRuntimeEngine.Load(_dir.Path, threads: 2); // the run folder; two threads: a second, one-thread session for small batches
+        using var onnxEngine = OnnxRuntimeEngine.Load(_dir.Path, threads: 2); // the run folder; two threads: small batches on whichever of one or two answered faster at load
         using var queue = new InferenceQueue(onnxEngine);
         var inputs = TestData.TestInputs(100);
         var expected = torchEngine.Predict(inputs);
@@ -261,6 +270,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
         var queued = await Task.WhenAll(inputs.Select(input => Task.Run(() => queue.PredictAsync(input))));
 
         Assert.Equal(InferenceEngineKind.Onnx, onnxEngine.Kind);
+        Assert.Contains(onnxEngine.SmallBatchThreads, new[] { 1, 2 });
         Assert.Equal(expected[0].Index, single.Index);
         foreach (var answers in new[] { batch, queued })
         {
