@@ -42,6 +42,30 @@ internal static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public static Option<string[]> Fix() => new("--fix")
+    {
+        Description = "NAME=VALUE: hold a hyperparameter at one value for the whole study (KerasTuner's hp.Fixed), e.g. conv_layers_per_block=1 for the seed's space; repeat for several. A worker without --fix goes on in a study made with it.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>The hyperparameters of <see cref="Fix"/>, NAME=VALUE each; the space checks the names and values.</summary>
+    public static IReadOnlyDictionary<string, double> ReadFixed(string[]? given)
+    {
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var item in given ?? [])
+        {
+            var at = item.IndexOf('=', StringComparison.Ordinal);
+            if (at <= 0) throw new ArgumentException($"--fix {item}: expected NAME=VALUE, e.g. conv_layers_per_block=1");
+            var name = item[..at].Trim();
+            if (!double.TryParse(item[(at + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                throw new ArgumentException($"--fix {item}: the value of {name} must be a number (a choice as its index)");
+            }
+            if (!values.TryAdd(name, value)) throw new ArgumentException($"--fix {item}: {name} is fixed twice");
+        }
+        return values;
+    }
+
     /// <summary>The configurations of <see cref="Enqueue"/>'s files, read and checked for being JSON objects of numbers.</summary>
     public static IReadOnlyList<IReadOnlyDictionary<string, double>> ReadEnqueued(string[]? files) =>
         (files ?? []).Select(file =>

@@ -78,6 +78,9 @@ public sealed record PipelineRequest
     /// <summary>Configurations the search tries first (<see cref="TuneRequest.Enqueue"/>), after the defaults when the preset enqueues them.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Enqueue { get; init; } = [];
 
+    /// <summary>Hyperparameters the search holds at one value (<see cref="TuneRequest.Fixed"/>); the preset's enqueued defaults take them too.</summary>
+    public IReadOnlyDictionary<string, double> Fixed { get; init; } = new Dictionary<string, double>();
+
     /// <summary>The search's pruner; null for the preset's own.</summary>
     public PrunerKind? Pruner { get; init; }
     public int Seed { get; init; } = 42;
@@ -191,6 +194,7 @@ public static class PipelineRun
             HyperbandIterations = request.HyperbandIterations,
             Pruner = pruner,
             Enqueue = preset.EnqueueDefaults ? [new Dictionary<string, double>(), .. request.Enqueue] : request.Enqueue,
+            Fixed = request.Fixed,
             TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit, Augmentation = request.Augmentation, Monitor = request.Monitor },
             Threads = request.Threads,
             Device = request.Device,

@@ -25,6 +25,13 @@ public sealed record TuneRequest
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Enqueue { get; init; } = [];
 
+    /// <summary>
+    /// Hyperparameters held at one value for the whole study (KerasTuner's <c>hp.Fixed</c>, Optuna's
+    /// <c>PartialFixedSampler</c>): names and values, a choice as its index. The study records them in
+    /// its space; a worker that fixes nothing goes on in a study made with them, one that fixes others is refused.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Fixed { get; init; } = new Dictionary<string, double>();
+
     /// <summary>The pruner (<see cref="Pruners.Create"/>): asha or none.</summary>
     public PrunerKind Pruner { get; init; } = PrunerKind.None;
 
@@ -76,7 +83,8 @@ public static class TuneRun
         SettingException.Check(request.StaleAfter >= TimeSpan.FromSeconds(1), "stale_after", request.StaleAfter.TotalSeconds, "must be at least 1 second");
         request.TrialOptions.Validate();
         var device = Engine.Configure(request.Threads, request.Device);
-        for (var i = 0; i < request.Enqueue.Count; i++) _ = ModelBuilder.SeedSearchSpace().Point(request.Enqueue[i], $"enqueued configuration {i + 1}"); // before a study is made
+        var asked = ModelBuilder.SeedSearchSpace().WithFixed(request.Fixed, "fixed hyperparameters"); // checked before a study is made
+        for (var i = 0; i < request.Enqueue.Count; i++) _ = asked.Point(request.Enqueue[i], $"enqueued configuration {i + 1}");
         var pruner = Pruners.Create(request.Pruner);
         var hyperband = request.Oracle == OracleKind.Hyperband;
         if (hyperband && pruner is not NoPruner)
@@ -87,14 +95,19 @@ public static class TuneRun
         var dataset = await Dataset.LoadOrDownloadAsync(request.DataDir, info, log, ct: ct).ConfigureAwait(false);
 
         using var store = StudyStorage.Open(request.Storage, request.OutDir, request.Study, onRetry: message => observer?.OnWarning(message));
-        var definition = new StudyDefinition(request.Study, ModelBuilder.SeedSearchSpace().Parameters, request.Objective, info.Name, Json.Serialize(request.TrialOptions, indented: false))
+        var definition = new StudyDefinition(request.Study, asked.Parameters, request.Objective, info.Name, Json.Serialize(request.TrialOptions, indented: false))
         {
             TrialsAsToday = TrialOptionsAsToday,
-            IsEarlierSpace = ModelBuilder.IsEarlierSearchSpace,
+            // Fixing nothing, a worker takes the study's own space: an earlier one, or one with hyperparameters fixed. Fixing some, it must match.
+            IsEarlierSpace = request.Fixed.Count == 0 ? stored => ModelBuilder.IsEarlierSearchSpace(stored) || ModelBuilder.IsFixedSearchSpace(stored) : null,
         };
         store.OpenOrCreate(definition);
         // The study's own space: today's, or the earlier one a study stored before a hyperparameter was searched goes on in.
         var space = new SearchSpace(store.Definition.Space);
+        if (space.Fixed.Count > 0)
+        {
+            log.WriteLine($"Study {store.Location} holds {string.Join(", ", space.Fixed.Select(f => $"{f.Name} fixed at {f.Shown}"))}: the search leaves {(space.Fixed.Count == 1 ? "it" : "them")} there.");
+        }
         if (space.Dimensions != definition.Space.Count)
         {
             var missing = definition.Space.Select(p => p.Name).Except(space.Parameters.Select(p => p.Name)).ToList();

@@ -89,6 +89,24 @@ public static class ModelBuilder
         return false;
     }
 
+    /// <summary>
+    /// Whether <paramref name="stored"/> is this search space, today's or an earlier form
+    /// (<see cref="IsEarlierSearchSpace"/>), with some hyperparameters held fixed
+    /// (<see cref="SearchSpace.WithFixed"/>): a study made so, which a worker that fixes nothing goes on in.
+    /// </summary>
+    public static bool IsFixedSearchSpace(IReadOnlyList<HyperParameter> stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        if (!stored.Any(p => p is FixedParameter)) return false;
+        var today = SeedSearchSpace().Parameters;
+        var unfixed = stored.Select(p => p is FixedParameter f && today.FirstOrDefault(t => t.Name == f.Name) is { } declared && SameConditions(declared, f) ? declared : p).ToList();
+        if (unfixed.Any(p => p is FixedParameter)) return false;
+        return Json.Serialize<IReadOnlyList<HyperParameter>>(unfixed, indented: false) == Json.Serialize(today, indented: false) || IsEarlierSearchSpace(unfixed);
+    }
+
+    private static bool SameConditions(HyperParameter a, HyperParameter b) =>
+        Json.Serialize(a.Conditions ?? [], indented: false) == Json.Serialize(b.Conditions ?? [], indented: false);
+
     public static Sequential Build(ModelConfig config, long? seed = null)
     {
         config.Validate();

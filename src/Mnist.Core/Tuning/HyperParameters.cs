@@ -13,6 +13,7 @@ namespace Mnist.Core.Tuning;
 [JsonDerivedType(typeof(IntParameter), "int")]
 [JsonDerivedType(typeof(FloatParameter), "float")]
 [JsonDerivedType(typeof(ChoiceParameter), "choice")]
+[JsonDerivedType(typeof(FixedParameter), "fixed")]
 public abstract record HyperParameter(string Name)
 {
     [JsonIgnore]
@@ -113,6 +114,25 @@ public sealed record ChoiceParameter(string Name, IReadOnlyList<string> Values, 
 }
 
 /// <summary>
+/// KerasTuner's <c>hp.Fixed</c>: a hyperparameter of the space held at one value for a whole study
+/// (<see cref="SearchSpace.WithFixed"/>). Every unit maps to its value and its value to the middle of
+/// [0, 1], so to the oracle it is a coordinate that never moves and tells nothing. <see cref="Shown"/>
+/// is the value as the parameter it replaces writes it (a choice's name, an integer without decimals).
+/// </summary>
+public sealed record FixedParameter(string Name, double Value, string Shown) : HyperParameter(Name)
+{
+    public override double Default => Value;
+
+    public override double ToUnit(double value) => 0.5;
+
+    public override double FromUnit(double unit) => Value;
+
+    public override string Format(double value) => Math.Abs(value - Value) < 1e-12 ? Shown : base.Format(value);
+
+    public override string Describe() => $"fixed at {Shown}";
+}
+
+/// <summary>
 /// KerasTuner's <c>hp</c>: a build function asks it for each hyperparameter by name and range,
 /// and gets the trial's value (or the default while the space is being declared).
 /// </summary>
@@ -189,6 +209,38 @@ public sealed class SearchSpace(IReadOnlyList<HyperParameter> parameters)
     }
 
     public IReadOnlyDictionary<string, double> Defaults() => Parameters.ToDictionary(p => p.Name, p => p.Default);
+
+    /// <summary>The hyperparameters held fixed (<see cref="WithFixed"/>), in the space's order.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<FixedParameter> Fixed => Parameters.OfType<FixedParameter>().ToList();
+
+    /// <summary>
+    /// This space with the named hyperparameters held at the given values (KerasTuner's <c>hp.Fixed</c>,
+    /// Optuna's <c>PartialFixedSampler</c>): each becomes a <see cref="FixedParameter"/> in its place,
+    /// with its conditions, so every configuration of the space carries it. An unknown name, a value the
+    /// parameter cannot take, or a parameter already fixed is an error that names it and <paramref name="source"/>.
+    /// </summary>
+    public SearchSpace WithFixed(IReadOnlyDictionary<string, double> values, string source)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        foreach (var (name, value) in values)
+        {
+            var parameter = Parameters.FirstOrDefault(p => p.Name == name)
+                ?? throw new ArgumentException($"{source}: hyperparameter '{name}' is not in the space ({string.Join(", ", Parameters.Select(p => p.Name))})");
+            if (parameter is FixedParameter f) throw new ArgumentException($"{source}: hyperparameter '{name}' is already fixed at {f.Shown}");
+            try
+            {
+                parameter.Check(value);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"{source}: {e.Message}", e);
+            }
+        }
+        return new SearchSpace(Parameters.Select(p => values.TryGetValue(p.Name, out var v)
+            ? new FixedParameter(p.Name, v, p.Format(v)) { Conditions = p.Conditions }
+            : p).ToList());
+    }
 
     public IReadOnlyDictionary<string, double> FromUnit(IReadOnlyList<double> unit)
     {

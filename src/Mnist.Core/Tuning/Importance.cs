@@ -454,7 +454,8 @@ public static class HyperparameterImportance
         if (Fanova.VarianceShares(forest) is not { } shares) return null;
         var total = shares.Sum();
         var normalised = shares.Select(s => total > 0 ? s / total : 0).ToArray();
-        var list = space.Parameters.Select((p, i) => (Index: i, Importance: new ParameterImportance(p.Name, normalised[i])))
+        var list = space.Parameters.Select((p, i) => (Index: i, Importance: new ParameterImportance(p.Name, normalised[i]), Fixed: p is FixedParameter))
+            .Where(p => !p.Fixed) // held at one value, it explains nothing (Optuna leaves single-valued distributions out)
             .OrderByDescending(p => p.Importance.Importance).ThenBy(p => p.Index).Select(p => p.Importance).ToList();
         return (list, total);
     }

@@ -96,6 +96,36 @@ public sealed class TuneCommandParsingTests
     }
 
     [Fact]
+    public void Given_fixed_hyperparameters_When_tune_or_pipeline_is_parsed_Then_each_name_reaches_the_request_with_its_value()
+    {
+        var tune = TuneCommand.ToRequest(Parse("tune --out o --fix conv_layers_per_block=1 --fix learning_rate=0.002"));
+        var pipeline = PipelineCommand.ToRequest(Parse("pipeline --out o --fix conv_layers_per_block=2"));
+
+        Assert.Equal(new Dictionary<string, double> { ["conv_layers_per_block"] = 1, ["learning_rate"] = 0.002 }, tune.Fixed);
+        Assert.Equal(new Dictionary<string, double> { ["conv_layers_per_block"] = 2 }, pipeline.Fixed);
+        Assert.Empty(TuneCommand.ToRequest(Parse("tune --out o")).Fixed);
+    }
+
+    [Theory]
+    [InlineData("conv_layers_per_block", "expected NAME=VALUE")]
+    [InlineData("conv_layers_per_block=one", "the value of conv_layers_per_block must be a number")]
+    [InlineData("=1", "expected NAME=VALUE")]
+    public void Given_a_malformed_fix_When_tune_is_parsed_Then_the_error_quotes_it_and_says_what_is_expected(string fix, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => TuneCommand.ToRequest(Parse($"tune --out o --fix {fix}")));
+
+        Assert.Contains($"--fix {fix}: {expected}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Given_one_hyperparameter_fixed_twice_When_tune_is_parsed_Then_the_error_names_it()
+    {
+        var e = Assert.Throws<ArgumentException>(() => TuneCommand.ToRequest(Parse("tune --out o --fix conv_layers_per_block=1 --fix conv_layers_per_block=2")));
+
+        Assert.Contains("conv_layers_per_block is fixed twice", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Given_a_missing_enqueued_file_When_tune_is_parsed_Then_the_error_names_the_file()
     {
         var e = Assert.Throws<FileNotFoundException>(() => TuneCommand.ToRequest(Parse("tune --out o --enqueue /nonexistent/seed.json")));

@@ -124,6 +124,34 @@ public sealed class MnistTuningTests
     }
 
     [Fact]
+    public async Task Given_conv_layers_per_block_fixed_When_tuned_and_resumed_without_it_Then_every_trial_holds_it_and_another_fix_is_refused()
+    {
+        using var dir = new TempDir();
+        var request = new TuneRequest
+        {
+            OutDir = dir.Path,
+            DataDir = TestData.MnistDir,
+            Trials = 2,
+            InitialPoints = 5,
+            Oracle = OracleKind.Random,
+            Fixed = new Dictionary<string, double> { ["conv_layers_per_block"] = 2 },
+            TrialOptions = new Core.Training.TrainingOptions { Epochs = 1, TrainLimit = 600 },
+        };
+
+        await TuneRun.RunAsync(request);
+        var log = new StringWriter();
+        await TuneRun.RunAsync(request with { Trials = 3, Fixed = new Dictionary<string, double>() }, log: log); // a worker that fixes nothing
+        var refused = await Assert.ThrowsAsync<StudyMismatchException>(() => TuneRun.RunAsync(request with { Trials = 4, Fixed = new Dictionary<string, double> { ["conv_layers_per_block"] = 1 } }));
+
+        Assert.Contains("holds conv_layers_per_block fixed at 2", log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("conv_layers_per_block: fixed at 2", refused.Message, StringComparison.Ordinal);
+        using var store = SqliteStudyStore.OpenExisting(request.StudyPath);
+        Assert.Equal(3, store.Trials().Count);
+        Assert.All(store.Trials(), t => Assert.Equal(2, t.Hyperparameters["conv_layers_per_block"]));
+        Assert.IsType<FixedParameter>(store.Definition.Space.Single(p => p.Name == "conv_layers_per_block"));
+    }
+
+    [Fact]
     public async Task Given_a_tiny_preset_When_the_pipeline_runs_Then_it_tunes_retrains_the_best_and_writes_model_and_summary()
     {
         using var dir = new TempDir();
