@@ -222,20 +222,9 @@ public sealed class SearchSpace(IReadOnlyList<HyperParameter> parameters)
     /// </summary>
     public SearchSpace WithFixed(IReadOnlyDictionary<string, double> values, string source)
     {
-        ArgumentNullException.ThrowIfNull(values);
-        foreach (var (name, value) in values)
+        foreach (var parameter in Checked(values, source))
         {
-            var parameter = Parameters.FirstOrDefault(p => p.Name == name)
-                ?? throw new ArgumentException($"{source}: hyperparameter '{name}' is not in the space ({string.Join(", ", Parameters.Select(p => p.Name))})");
-            if (parameter is FixedParameter f) throw new ArgumentException($"{source}: hyperparameter '{name}' is already fixed at {f.Shown}");
-            try
-            {
-                parameter.Check(value);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException($"{source}: {e.Message}", e);
-            }
+            if (parameter is FixedParameter f) throw new ArgumentException($"{source}: hyperparameter '{f.Name}' is already fixed at {f.Shown}");
         }
         return new SearchSpace(Parameters.Select(p => values.TryGetValue(p.Name, out var v)
             ? new FixedParameter(p.Name, v, p.Format(v)) { Conditions = p.Conditions }
@@ -255,7 +244,15 @@ public sealed class SearchSpace(IReadOnlyList<HyperParameter> parameters)
     /// </summary>
     public double[] Point(IReadOnlyDictionary<string, double> values, string source)
     {
+        _ = Checked(values, source);
+        return ToUnit(values);
+    }
+
+    /// <summary>The parameters <paramref name="values"/> name, each value checked: an unknown name or a value the parameter cannot take is an error naming it and <paramref name="source"/>.</summary>
+    private List<HyperParameter> Checked(IReadOnlyDictionary<string, double> values, string source)
+    {
         ArgumentNullException.ThrowIfNull(values);
+        var named = new List<HyperParameter>();
         foreach (var (name, value) in values)
         {
             var parameter = Parameters.FirstOrDefault(p => p.Name == name)
@@ -268,8 +265,9 @@ public sealed class SearchSpace(IReadOnlyList<HyperParameter> parameters)
             {
                 throw new ArgumentException($"{source}: {e.Message}", e);
             }
+            named.Add(parameter);
         }
-        return ToUnit(values);
+        return named;
     }
 
     public double[] ToUnit(IReadOnlyDictionary<string, double> values) =>
