@@ -110,6 +110,8 @@ internal static class DashboardViews
             IntParameter i => new ParameterView(i.Name, "int", i.Min, i.Max, i.Step, false, null, conditions),
             FloatParameter f => new ParameterView(f.Name, "float", f.Min, f.Max, f.Step, f.Log, null, conditions),
             ChoiceParameter c => new ParameterView(c.Name, "choice", null, null, null, false, c.Values, conditions),
+            FixedParameter f => new ParameterView(f.Name, "fixed", null, null, null, false, [f.Shown], conditions), // one value, as its parameter writes it
+
             _ => throw new ArgumentOutOfRangeException(nameof(parameter), parameter.GetType().Name, "not a kind of hyperparameter the dashboard knows"),
         };
     }
@@ -134,6 +136,7 @@ internal static class DashboardViews
     {
         IntParameter => (long)Math.Round(v),
         ChoiceParameter c when v >= 0 && v < c.Values.Count => c.Values[(int)v],
+        FixedParameter f => f.Shown,
         _ => v,
     };
 

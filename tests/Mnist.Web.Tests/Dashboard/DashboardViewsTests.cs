@@ -75,6 +75,19 @@ public sealed class DashboardViewsTests
     }
 
     [Fact]
+    public void A_fixed_hyperparameter_is_described_and_valued_by_its_one_value_as_its_parameter_writes_it()
+    {
+        var space = new SearchSpace([new IntParameter("layers", 1, 3)]).WithFixed(new Dictionary<string, double> { ["layers"] = 2 }, "test");
+
+        var view = DashboardViews.Parameter(space.Parameters[0]);
+        var values = DashboardViews.Values(space, new Dictionary<string, double> { ["layers"] = 2 });
+
+        Assert.Equal(("fixed", (double?)null, (double?)null), (view.Type, view.Min, view.Max));
+        Assert.Equal(["2"], view.Choices!);
+        Assert.Equal("2", values["layers"]);
+    }
+
+    [Fact]
     public void Counts_hold_every_status_and_the_best_is_the_best_completed_trial_not_a_pruned_one()
     {
         var trials = new[] { Trial(0, TrialStatus.Completed, 0.91), Trial(1, TrialStatus.Pruned, 0.95, rung: 0), Trial(2, TrialStatus.Completed, 0.93), Trial(3, TrialStatus.Running, heartbeat: Now), Trial(4, TrialStatus.Failed) };

@@ -103,7 +103,7 @@ function niceTicks(lo, hi, count = 5) {
 /** Where a hyperparameter's value sits on its axis, 0 to 1; null when it has none (inactive). */
 function position(p, v) {
   if (v === null || v === undefined) return null;
-  if (p.type === "choice") {
+  if (p.type === "choice" || p.type === "fixed") {
     const i = p.choices.indexOf(v);
     if (i < 0) return null;
     return p.choices.length === 1 ? 0.5 : i / (p.choices.length - 1);
@@ -115,7 +115,7 @@ function position(p, v) {
 
 /** An axis' labelled ticks: [position 0..1, label]. */
 function parameterTicks(p) {
-  if (p.type === "choice") return p.choices.map((c, i) => [p.choices.length === 1 ? 0.5 : i / (p.choices.length - 1), c]);
+  if (p.type === "choice" || p.type === "fixed") return p.choices.map((c, i) => [p.choices.length === 1 ? 0.5 : i / (p.choices.length - 1), c]);
   if (p.log) {
     const ticks = [[0, fmtValue(p.min)], [1, fmtValue(p.max)]];
     for (let e = Math.ceil(Math.log10(p.min)); Math.pow(10, e) < p.max; e++) {
@@ -333,6 +333,7 @@ function drawState(d) {
 
 function describeParameter(p) {
   if (p.type === "choice") return p.choices.join(", ");
+  if (p.type === "fixed") return "fixed at " + p.choices[0];
   return `${fmtValue(p.min)} … ${fmtValue(p.max)}` + (p.log ? " (log)" : "") + (p.step !== null && !(p.type === "int" && p.step === 1) ? ` step ${fmtValue(p.step)}` : "");
 }
 
