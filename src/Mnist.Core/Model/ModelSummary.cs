@@ -6,8 +6,12 @@ using static TorchSharp.torch;
 
 namespace Mnist.Core.Model;
 
-/// <summary>One row of the summary: a layer with its activation folded in, as Keras shows it.</summary>
-public sealed record LayerSummary(string Name, string Type, string? Activation, long[] OutputShape, long Params, long Buffers);
+/// <summary>
+/// One row of the summary: a layer with its activation folded in, as Keras shows it, and the
+/// multiply-adds its weights cost one image (torchinfo's mult-adds: a convolution's kernel at every
+/// output position, a dense layer's matrix once; 0 for layers without a weight matrix or kernel).
+/// </summary>
+public sealed record LayerSummary(string Name, string Type, string? Activation, long[] OutputShape, long Params, long Buffers, long MultAdds = 0);
 
 /// <summary>Keras's <c>model.summary()</c> for a built network: output shapes come from a real forward pass.</summary>
 public sealed record ModelSummary(
@@ -18,6 +22,9 @@ public sealed record ModelSummary(
     long NonTrainableBuffers,
     long[] InputShape)
 {
+    /// <summary>The multiply-adds of one image's forward pass through the convolutions and dense layers (what dominates its time on a CPU).</summary>
+    public long TotalMultAdds => Layers.Sum(l => l.MultAdds);
+
     /// <summary>Builds the network for <paramref name="config"/> and describes it.</summary>
     public static ModelSummary For(ModelConfig config)
     {
@@ -47,7 +54,7 @@ public sealed record ModelSummary(
                 }
                 var parameters = module.parameters().Sum(p => p.numel());
                 var buffers = module.named_buffers().Where(b => b.buffer.is_floating_point()).Sum(b => b.buffer.numel());
-                rows.Add(new LayerSummary(name, module.GetType().Name, null, shape, parameters, buffers));
+                rows.Add(new LayerSummary(name, module.GetType().Name, null, shape, parameters, buffers, MultAdds(module, shape)));
             }
         }
         finally
@@ -63,6 +70,18 @@ public sealed record ModelSummary(
             all.Sum(p => p.numel()) - trainable,
             rows.Sum(r => r.Buffers),
             [config.InputChannels, config.InputSize, config.InputSize]);
+    }
+
+    /// <summary>A kernel (4-D weight) at each output position, or a matrix (2-D weight) once; nothing for other layers.</summary>
+    private static long MultAdds(nn.Module module, long[] outputShape)
+    {
+        var weight = module.named_parameters().Where(p => p.name == "weight").Select(p => p.parameter).FirstOrDefault();
+        return weight?.dim() switch
+        {
+            4 when outputShape.Length == 3 => weight.numel() * outputShape[1] * outputShape[2],
+            2 => weight.numel(),
+            _ => 0,
+        };
     }
 
     /// <summary>The table as Keras prints it (shapes are channels-first, as TorchSharp computes them).</summary>
@@ -94,6 +113,7 @@ public sealed record ModelSummary(
         sb.AppendLine($"Non-trainable params: {N(NonTrainableParams)}");
         sb.AppendLine($"Non-trainable buffers (BatchNorm running mean and variance): {N(NonTrainableBuffers)}");
         sb.AppendLine($"  (Keras counts these buffers as non-trainable params: its total would be {N(TotalParams + NonTrainableBuffers)})");
+        sb.AppendLine($"Multiply-adds per image (convolutions and dense layers): {N(TotalMultAdds)} ({TotalMultAdds / 1e6:0.0} M)");
         return sb.ToString();
     }
 }

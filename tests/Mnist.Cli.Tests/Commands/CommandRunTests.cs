@@ -15,7 +15,7 @@ public sealed class CommandRunTests
     }
 
     [Fact]
-    public async Task Given_summary_json_When_run_Then_it_reports_825162_parameters_and_the_seed_layers()
+    public async Task Given_summary_json_When_run_Then_it_reports_825162_parameters_4643840_multiply_adds_and_the_seed_layers()
     {
         var (code, output, _) = await Run("summary", "--json");
 
@@ -24,6 +24,8 @@ public sealed class CommandRunTests
         Assert.Equal(825_162, doc.RootElement.GetProperty("total_params").GetInt64());
         Assert.Equal(11, doc.RootElement.GetProperty("layers").GetArrayLength());
         Assert.Equal(803_072, doc.RootElement.GetProperty("layers")[7].GetProperty("params").GetInt64());
+        Assert.Equal(4_643_840, doc.RootElement.GetProperty("total_mult_adds").GetInt64());
+        Assert.Equal(802_816, doc.RootElement.GetProperty("layers")[7].GetProperty("mult_adds").GetInt64());
     }
 
     [Fact]

@@ -40,6 +40,18 @@ public sealed class ModelBuilderTests
     }
 
     [Fact]
+    public void Given_the_seed_configuration_When_summarised_Then_its_multiply_adds_are_each_kernel_at_every_output_position_and_each_matrix_once()
+    {
+        var summary = ModelSummary.For(ModelConfig.Seed);
+
+        var conv1 = 288L * 28 * 28;
+        var conv2 = 18_432L * 14 * 14;
+        Assert.Equal([conv1, conv2, 802_816L, 2_560L], summary.Layers.Where(l => l.MultAdds > 0).Select(l => l.MultAdds));
+        Assert.Equal(conv1 + conv2 + 802_816 + 2_560, summary.TotalMultAdds); // 4.64 million
+        Assert.Contains("Multiply-adds per image (convolutions and dense layers): 4,643,840 (4.6 M)", summary.ToText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Given_other_hyperparameters_When_built_Then_sizes_are_computed_from_them()
     {
         var config = ModelConfig.Seed with
