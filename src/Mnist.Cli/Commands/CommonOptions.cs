@@ -48,6 +48,19 @@ internal static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public static Option<double?> MaxMultAdds() => new("--max-mult-adds")
+    {
+        Description = "The most multiply-adds one image may cost through a searched network (mnist summary counts them; the seed's is 4.6e6): the search tries no configuration above it. Default: no limit.",
+    };
+
+    /// <summary>The budget of <see cref="MaxMultAdds"/> as a whole number (2e7 is 20,000,000), or null.</summary>
+    public static long? ReadMaxMultAdds(double? given) => given switch
+    {
+        null => null,
+        >= 1 and <= long.MaxValue => (long)Math.Round(given.Value),
+        _ => throw new ArgumentException($"--max-mult-adds {given}: must be at least 1"),
+    };
+
     /// <summary>The hyperparameters of <see cref="Fix"/>, NAME=VALUE each; the space checks the names and values.</summary>
     public static IReadOnlyDictionary<string, double> ReadFixed(string[]? given)
     {

@@ -30,6 +30,7 @@ internal static class PipelineCommand
     private static readonly ChoiceOption<PrunerKind> Pruner = CommonOptions.PrunerOrPreset();
     private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
     private static readonly Option<string[]> Fix = CommonOptions.Fix();
+    private static readonly Option<double?> MaxMultAdds = CommonOptions.MaxMultAdds();
     private static readonly Option<string?> Storage = CommonOptions.Storage();
     private static readonly Option<string> Study = new("--study") { Description = "The search's study name (on a shared --storage, one per pipeline).", DefaultValueFactory = _ => Defaults.Study };
     private static readonly Option<bool> CompareSeed = new("--compare-seed") { Description = "Also train the seed's final model under the same final budget and report both." };
@@ -53,7 +54,7 @@ internal static class PipelineCommand
     {
         var command = new Command("pipeline", "The whole job: tune, retrain the best configuration in full, evaluate, save.")
         {
-            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Enqueue, Fix, Pruner, CompareSeed, TrainLimit, Monitor, Seed, Threads, Device, TensorBoard, Ensemble, EnsembleFrom,
+            DataDir, DatasetName, Out, Storage, Study, Preset, Oracle, Factor, HyperbandIterations, Enqueue, Fix, MaxMultAdds, Pruner, CompareSeed, TrainLimit, Monitor, Seed, Threads, Device, TensorBoard, Ensemble, EnsembleFrom,
         };
         Augment.AddTo(command);
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
@@ -81,6 +82,7 @@ internal static class PipelineCommand
         Pruner = Pruner.ReadOrNull(parse),
         Enqueue = CommonOptions.ReadEnqueued(parse.GetValue(Enqueue)),
         Fixed = CommonOptions.ReadFixed(parse.GetValue(Fix)),
+        MaxMultAdds = CommonOptions.ReadMaxMultAdds(parse.GetValue(MaxMultAdds)),
         Storage = parse.GetValue(Storage),
         Study = parse.GetValue(Study)!,
         CompareWithSeed = parse.GetValue(CompareSeed),

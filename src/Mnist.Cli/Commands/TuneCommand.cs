@@ -27,6 +27,7 @@ internal static class TuneCommand
     private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations") { Description = "How many times Hyperband runs its whole set of brackets.", DefaultValueFactory = _ => Defaults.HyperbandIterations };
     private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
     private static readonly Option<string[]> Fix = CommonOptions.Fix();
+    private static readonly Option<double?> MaxMultAdds = CommonOptions.MaxMultAdds();
     private static readonly Option<int> Initial = new("--initial") { Description = "Random trials before the Gaussian process guides the search.", DefaultValueFactory = _ => Defaults.InitialPoints };
     private static readonly ChoiceOption<AcquisitionKind> Acquisition = new("--acquisition", "ucb (beta 2.6, as KerasTuner) or ei (expected improvement).", Defaults.Acquisition);
     private static readonly ChoiceOption<TuningObjective> Objective = new("--objective", "val_accuracy (maximised) or val_loss (minimised), of each trial's best epoch.", Defaults.Objective);
@@ -49,7 +50,7 @@ internal static class TuneCommand
     {
         var command = new Command("tune", "Search the seed's hyperparameter space with Bayesian optimisation.")
         {
-            DataDir, DatasetName, Out, Storage, Study, Trials, Oracle, Factor, HyperbandIterations, Enqueue, Fix, Initial, Acquisition, Objective, Pruner, StaleAfter, MaxEpochs, DataFraction, Monitor, Seed, Threads, Device, TensorBoard,
+            DataDir, DatasetName, Out, Storage, Study, Trials, Oracle, Factor, HyperbandIterations, Enqueue, Fix, MaxMultAdds, Initial, Acquisition, Objective, Pruner, StaleAfter, MaxEpochs, DataFraction, Monitor, Seed, Threads, Device, TensorBoard,
         };
         Augment.AddTo(command);
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
@@ -77,6 +78,7 @@ internal static class TuneCommand
         Oracle = Oracle.Read(parse),
         Enqueue = CommonOptions.ReadEnqueued(parse.GetValue(Enqueue)),
         Fixed = CommonOptions.ReadFixed(parse.GetValue(Fix)),
+        MaxMultAdds = CommonOptions.ReadMaxMultAdds(parse.GetValue(MaxMultAdds)),
         InitialPoints = parse.GetValue(Initial),
         Acquisition = Acquisition.Read(parse),
         Objective = Objective.Read(parse),

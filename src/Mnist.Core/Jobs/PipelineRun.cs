@@ -81,6 +81,9 @@ public sealed record PipelineRequest
     /// <summary>Hyperparameters the search holds at one value (<see cref="TuneRequest.Fixed"/>); the preset's enqueued defaults take them too.</summary>
     public IReadOnlyDictionary<string, double> Fixed { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>The most multiply-adds per image a searched network may cost (<see cref="TuneRequest.MaxMultAdds"/>); null for no limit.</summary>
+    public long? MaxMultAdds { get; init; }
+
     /// <summary>The search's pruner; null for the preset's own.</summary>
     public PrunerKind? Pruner { get; init; }
     public int Seed { get; init; } = 42;
@@ -195,6 +198,7 @@ public static class PipelineRun
             Pruner = pruner,
             Enqueue = preset.EnqueueDefaults ? [new Dictionary<string, double>(), .. request.Enqueue] : request.Enqueue,
             Fixed = request.Fixed,
+            MaxMultAdds = request.MaxMultAdds,
             TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit, Augmentation = request.Augmentation, Monitor = request.Monitor },
             Threads = request.Threads,
             Device = request.Device,

@@ -32,6 +32,13 @@ public sealed record TuneRequest
     /// </summary>
     public IReadOnlyDictionary<string, double> Fixed { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>
+    /// The most multiply-adds one image may cost through a trial's network (<see cref="ModelBuilder.MultAdds"/>),
+    /// or null for no limit: the oracles propose no configuration above it, so the search chooses among
+    /// networks that answer within a serving budget. A worker's own setting, as Optuna's constraints are its sampler's.
+    /// </summary>
+    public long? MaxMultAdds { get; init; }
+
     /// <summary>The pruner (<see cref="Pruners.Create"/>): asha or none.</summary>
     public PrunerKind Pruner { get; init; } = PrunerKind.None;
 
@@ -84,7 +91,8 @@ public static class TuneRun
         request.TrialOptions.Validate();
         var device = Engine.Configure(request.Threads, request.Device);
         var asked = ModelBuilder.SeedSearchSpace().WithFixed(request.Fixed, "fixed hyperparameters"); // checked before a study is made
-        for (var i = 0; i < request.Enqueue.Count; i++) _ = asked.Point(request.Enqueue[i], $"enqueued configuration {i + 1}");
+        var constraint = request.MaxMultAdds is { } max ? ModelBuilder.MultAddsBudget(max) : null;
+        for (var i = 0; i < request.Enqueue.Count; i++) _ = Enqueued(new SearchSpace(asked.Parameters) { Constraint = constraint }, request.Enqueue[i], i);
         var pruner = Pruners.Create(request.Pruner);
         var hyperband = request.Oracle == OracleKind.Hyperband;
         if (hyperband && pruner is not NoPruner)
@@ -103,7 +111,7 @@ public static class TuneRun
         };
         store.OpenOrCreate(definition);
         // The study's own space: today's, or the earlier one a study stored before a hyperparameter was searched goes on in.
-        var space = new SearchSpace(store.Definition.Space);
+        var space = new SearchSpace(store.Definition.Space) { Constraint = constraint };
         if (space.Fixed.Count > 0)
         {
             log.WriteLine($"Study {store.Location} holds {string.Join(", ", space.Fixed.Select(f => $"{f.Name} fixed at {f.Shown}"))}: the search leaves {(space.Fixed.Count == 1 ? "it" : "them")} there.");
@@ -117,8 +125,9 @@ public static class TuneRun
         var oracle = CreateOracle(request.Oracle, space, request.InitialPoints, request.Acquisition);
         if (request.Enqueue.Count > 0)
         {
-            oracle = new EnqueuedOracle(oracle, space, request.Enqueue.Select((values, i) => space.Point(values, $"enqueued configuration {i + 1}")).ToList());
+            oracle = new EnqueuedOracle(oracle, space, request.Enqueue.Select((values, i) => Enqueued(space, values, i)).ToList());
         }
+        if (constraint is not null) log.WriteLine($"The search tries only networks of {constraint.Description}.");
         var done = store.Trials().Count(t => t.IsFinished);
         var rungs = pruner.Rungs(request.TrialOptions.Epochs);
         var scheduler = hyperband
@@ -164,6 +173,18 @@ public static class TuneRun
         var pictures = StudyPlots.Write(studyDir, store.Definition, store.Trials());
         log.WriteLine($"Pictures: {string.Join(", ", pictures.Select(p => p + ".png/.svg"))} in {studyDir}");
         return MnistStudy.From(StudyReport.From(store));
+    }
+
+    /// <summary>The unit point of enqueued configuration <paramref name="index"/>, checked against the space and its constraint.</summary>
+    private static double[] Enqueued(SearchSpace space, IReadOnlyDictionary<string, double> values, int index)
+    {
+        var source = $"enqueued configuration {index + 1}";
+        var point = space.Point(values, source);
+        if (!space.IsFeasible(point))
+        {
+            throw new ArgumentException($"{source} ({space.Format(space.Configuration(point))}) does not meet the search's constraint: {space.Constraint!.Description}");
+        }
+        return point;
     }
 
     /// <summary>After each trial: its score to TensorBoard, and the study's pictures redrawn.</summary>

@@ -107,6 +107,45 @@ public static class ModelBuilder
     private static bool SameConditions(HyperParameter a, HyperParameter b) =>
         Json.Serialize(a.Conditions ?? [], indented: false) == Json.Serialize(b.Conditions ?? [], indented: false);
 
+    /// <summary>
+    /// The multiply-adds of one image through the network <see cref="Build"/> makes of
+    /// <paramref name="config"/>, counted from its shapes alone (each kernel at every output position,
+    /// each dense matrix once, as <see cref="ModelSummary"/> counts them from a forward pass): cheap
+    /// enough to judge thousands of candidate configurations against a budget.
+    /// </summary>
+    public static long MultAdds(ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        long total = 0;
+        var channels = (long)config.InputChannels;
+        var size = (long)config.InputSize;
+        var kernel = (long)config.KernelSize * config.KernelSize;
+        foreach (var filters in new[] { config.Conv1Filters, config.Conv2Filters })
+        {
+            for (var i = 0; i < config.ConvLayersPerBlock; i++)
+            {
+                total += channels * filters * kernel * size * size; // padding same: the output is the input's size
+                channels = filters;
+            }
+            size /= 2;
+        }
+        var features = channels * size * size;
+        foreach (var layer in config.Dense)
+        {
+            total += features * layer.Units;
+            features = layer.Units;
+        }
+        return total + features * config.Classes;
+    }
+
+    /// <summary>The constraint of a search whose networks may cost at most <paramref name="max"/> multiply-adds per image (<see cref="MultAdds"/>).</summary>
+    public static SpaceConstraint MultAddsBudget(long max)
+    {
+        SettingException.Check(max >= 1, "max_mult_adds", max, "must be at least 1");
+        return new SpaceConstraint(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"at most {max:N0} multiply-adds per image"),
+            values => MultAdds(Configure(new HyperParameters(values))) <= max);
+    }
+
     public static Sequential Build(ModelConfig config, long? seed = null)
     {
         config.Validate();

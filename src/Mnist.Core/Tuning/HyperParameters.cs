@@ -193,10 +193,24 @@ public sealed class HyperParameters
     }
 }
 
-/// <summary>A search space: the ordered hyperparameters a build function declares.</summary>
+/// <summary>
+/// A condition every configuration a search tries must meet (Optuna's constraints, applied before a
+/// trial rather than after): <paramref name="Holds"/> judges a configuration, <paramref name="Description"/>
+/// says it in words ("at most 20,000,000 multiply-adds per image").
+/// </summary>
+public sealed record SpaceConstraint(string Description, Func<IReadOnlyDictionary<string, double>, bool> Holds);
+
+/// <summary>A search space: the ordered hyperparameters a build function declares, and what a configuration must meet to be tried.</summary>
 public sealed class SearchSpace(IReadOnlyList<HyperParameter> parameters)
 {
     public IReadOnlyList<HyperParameter> Parameters { get; } = parameters;
+
+    /// <summary>What every configuration the oracles propose must meet; null for none. The oracles ask <see cref="IsFeasible"/> and still never see types or names.</summary>
+    [JsonIgnore]
+    public SpaceConstraint? Constraint { get; init; }
+
+    /// <summary>Whether the configuration a unit point stands for meets <see cref="Constraint"/> (always, without one).</summary>
+    public bool IsFeasible(IReadOnlyList<double> unit) => Constraint is null || Constraint.Holds(Configuration(unit));
     [JsonIgnore]
     public int Dimensions => Parameters.Count;
 

@@ -85,7 +85,6 @@ public enum AcquisitionKind
     Ei,
 }
 
-/// <summary>Uniform random search, for comparison; never suggests a configuration tried before (or a near duplicate of one, <see cref="SearchSpace.NearDuplicate"/>).</summary>
 /// <summary>
 /// Optuna's <c>enqueue_trial</c>: the given points first, in order, each once (a point already in
 /// the history, as the same configuration, is not proposed again), then whatever
@@ -104,19 +103,37 @@ public sealed class EnqueuedOracle(IOracle inner, SearchSpace space, IReadOnlyLi
     }
 }
 
+/// <summary>
+/// Uniform random search, for comparison; never suggests a configuration tried before (or a near
+/// duplicate of one, <see cref="SearchSpace.NearDuplicate"/>), nor one that misses the space's constraint.
+/// </summary>
 public sealed class RandomOracle(SearchSpace space) : IOracle
 {
     public string Name => Choice.Name(OracleKind.Random);
 
+    /// <summary>Draws for a configuration that meets the space's constraint before the search gives up.</summary>
+    public const int FeasibleDraws = 100_000;
+
     public double[] Suggest(IReadOnlyList<Observation> history, Random rng)
     {
-        double[] point = [];
+        double[]? point = null;
         for (var attempt = 0; attempt < 1000; attempt++)
         {
-            point = space.Canonical(Enumerable.Range(0, space.Dimensions).Select(_ => rng.NextDouble()).ToArray());
+            point = Feasible(rng);
             if (!history.Any(h => space.NearDuplicate(h.Unit, point))) break;
         }
-        return point;
+        return point!;
+    }
+
+    /// <summary>A uniform random configuration that meets the space's constraint (rejection sampling); none in <see cref="FeasibleDraws"/> draws is an error that names the constraint.</summary>
+    private double[] Feasible(Random rng)
+    {
+        for (var draw = 0; draw < FeasibleDraws; draw++)
+        {
+            var point = space.Canonical(Enumerable.Range(0, space.Dimensions).Select(_ => rng.NextDouble()).ToArray());
+            if (space.IsFeasible(point)) return point;
+        }
+        throw new InvalidOperationException($"no configuration of the search space meets the constraint ({space.Constraint?.Description}) in {FeasibleDraws:N0} random draws: loosen it");
     }
 }
 
@@ -206,7 +223,7 @@ public sealed class BayesianOracle(SearchSpace space, BayesianOptions? options =
         foreach (var c in refined)
         {
             var point = space.Canonical(c.Point);
-            if (!history.Any(h => space.NearDuplicate(h.Unit, point, _options.DuplicateThreshold))) return point;
+            if (space.IsFeasible(point) && !history.Any(h => space.NearDuplicate(h.Unit, point, _options.DuplicateThreshold))) return point;
         }
         return new RandomOracle(space).Suggest(history, rng);
     }
