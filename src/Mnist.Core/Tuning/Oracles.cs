@@ -214,10 +214,11 @@ public sealed class BayesianOracle(SearchSpace space, BayesianOptions? options =
         var candidates = Enumerable.Range(0, _options.RandomCandidates)
             .Select(_ => Enumerable.Range(0, d).Select(_ => rng.NextDouble()).ToArray())
             .Concat(finished.OrderBy(h => h.Loss).Take(3).Select(h => Jitter(h.Unit, rng)))
+            .Where(space.IsFeasible) // under a constraint, the acquisition is maximised over what may be tried
             .Select(u => (Point: u, Value: Score(u)))
             .OrderBy(c => c.Value)
             .ToList();
-        var refined = candidates.Take(_options.LocalRefinements).Select(c => Refine(c.Point, Score)).Concat(candidates)
+        var refined = candidates.Take(_options.LocalRefinements).Select(c => Refine(c.Point, Score)).Where(r => space.IsFeasible(r.Point)).Concat(candidates)
             .OrderBy(c => c.Value).ToList();
 
         foreach (var c in refined)

@@ -118,6 +118,22 @@ public sealed class TuneCommandParsingTests
     }
 
     [Fact]
+    public void Given_a_multiply_adds_budget_When_tune_or_pipeline_is_parsed_Then_it_reaches_the_request_as_a_whole_number()
+    {
+        Assert.Equal(25_000_000, TuneCommand.ToRequest(Parse("tune --out o --max-mult-adds 2.5e7")).MaxMultAdds);
+        Assert.Equal(20_000_000, PipelineCommand.ToRequest(Parse("pipeline --out o --max-mult-adds 20000000")).MaxMultAdds);
+        Assert.Null(TuneCommand.ToRequest(Parse("tune --out o")).MaxMultAdds);
+    }
+
+    [Fact]
+    public void Given_a_multiply_adds_budget_below_one_When_tune_is_parsed_Then_the_error_names_the_flag()
+    {
+        var e = Assert.Throws<ArgumentException>(() => TuneCommand.ToRequest(Parse("tune --out o --max-mult-adds 0")));
+
+        Assert.Contains("--max-mult-adds 0: must be at least 1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Given_one_hyperparameter_fixed_twice_When_tune_is_parsed_Then_the_error_names_it()
     {
         var e = Assert.Throws<ArgumentException>(() => TuneCommand.ToRequest(Parse("tune --out o --fix conv_layers_per_block=1 --fix conv_layers_per_block=2")));
