@@ -110,7 +110,7 @@ public static class TuneRun
             IsEarlierSpace = request.Fixed.Count == 0 ? stored => ModelBuilder.IsEarlierSearchSpace(stored) || ModelBuilder.IsFixedSearchSpace(stored) : null,
         };
         store.OpenOrCreate(definition);
-        // The study's own space: today's, or the earlier one a study stored before a hyperparameter was searched goes on in.
+        // The study's own space: today's, an earlier one (a study stored before a hyperparameter was searched), or one with hyperparameters fixed.
         var space = new SearchSpace(store.Definition.Space) { Constraint = constraint };
         if (space.Fixed.Count > 0)
         {
