@@ -48,18 +48,22 @@ internal static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public static Option<double?> MaxMultAdds() => new("--max-mult-adds")
+    public static Option<string?> MaxMultAdds(string defaultText) => new("--max-mult-adds")
     {
-        Description = "The most multiply-adds one image may cost through a searched network (mnist summary counts them; the seed's is 4.6e6): the search tries no configuration above it. Default: no limit.",
+        Description = "N or none: the most multiply-adds one image may cost through a searched network (mnist summary counts them; the seed's is 4.6e6, 2.5e7 is 25,000,000): the search tries no configuration above it. Default: " + defaultText + ".",
     };
 
-    /// <summary>The budget of <see cref="MaxMultAdds"/> as a whole number (2e7 is 20,000,000), or null.</summary>
-    public static long? ReadMaxMultAdds(double? given) => given switch
+    /// <summary>The budget of <see cref="MaxMultAdds"/> as a whole number, null for none, or <paramref name="otherwise"/> when not given.</summary>
+    public static long? ReadMaxMultAdds(string? given, long? otherwise = null)
     {
-        null => null,
-        >= 1 and <= long.MaxValue => (long)Math.Round(given.Value),
-        _ => throw new ArgumentException($"--max-mult-adds {given}: must be at least 1"),
-    };
+        if (given is null) return otherwise;
+        if (string.Equals(given.Trim(), "none", StringComparison.OrdinalIgnoreCase)) return null;
+        if (!double.TryParse(given, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !(value >= 1) || value > long.MaxValue)
+        {
+            throw new ArgumentException($"--max-mult-adds {given}: must be a number of at least 1 (2.5e7 is 25,000,000), or none");
+        }
+        return (long)Math.Round(value);
+    }
 
     /// <summary>The hyperparameters of <see cref="Fix"/>, NAME=VALUE each; the space checks the names and values.</summary>
     public static IReadOnlyDictionary<string, double> ReadFixed(string[]? given)

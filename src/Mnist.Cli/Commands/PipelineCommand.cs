@@ -30,7 +30,7 @@ internal static class PipelineCommand
     private static readonly ChoiceOption<PrunerKind> Pruner = CommonOptions.PrunerOrPreset();
     private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
     private static readonly Option<string[]> Fix = CommonOptions.Fix();
-    private static readonly Option<double?> MaxMultAdds = CommonOptions.MaxMultAdds();
+    private static readonly Option<string?> MaxMultAdds = CommonOptions.MaxMultAdds("the preset's: 2.5e7 for seed, none for quick");
     private static readonly Option<string?> Storage = CommonOptions.Storage();
     private static readonly Option<string> Study = new("--study") { Description = "The search's study name (on a shared --storage, one per pipeline).", DefaultValueFactory = _ => Defaults.Study };
     private static readonly Option<bool> CompareSeed = new("--compare-seed") { Description = "Also train the seed's final model under the same final budget and report both." };
@@ -70,19 +70,26 @@ internal static class PipelineCommand
         return command;
     }
 
+    /// <summary>The preset, with --max-mult-adds in place of its budget when given.</summary>
+    private static PipelinePreset ReadPreset(ParseResult parse)
+    {
+        var preset = PipelinePreset.Of(Preset.Read(parse));
+        var given = parse.GetValue(MaxMultAdds);
+        return given is null ? preset : preset with { MaxMultAdds = CommonOptions.ReadMaxMultAdds(given) };
+    }
+
     public static PipelineRequest ToRequest(ParseResult parse) => new()
     {
         OutDir = parse.GetRequiredValue(Out),
         DataDir = parse.GetValue(DataDir),
         Dataset = parse.GetValue(DatasetName)!,
-        Preset = PipelinePreset.Of(Preset.Read(parse)),
+        Preset = ReadPreset(parse),
         Oracle = Oracle.Read(parse),
         Factor = parse.GetValue(Factor),
         HyperbandIterations = parse.GetValue(HyperbandIterations),
         Pruner = Pruner.ReadOrNull(parse),
         Enqueue = CommonOptions.ReadEnqueued(parse.GetValue(Enqueue)),
         Fixed = CommonOptions.ReadFixed(parse.GetValue(Fix)),
-        MaxMultAdds = CommonOptions.ReadMaxMultAdds(parse.GetValue(MaxMultAdds)),
         Storage = parse.GetValue(Storage),
         Study = parse.GetValue(Study)!,
         CompareWithSeed = parse.GetValue(CompareSeed),

@@ -27,7 +27,7 @@ internal static class TuneCommand
     private static readonly Option<int> HyperbandIterations = new("--hyperband-iterations") { Description = "How many times Hyperband runs its whole set of brackets.", DefaultValueFactory = _ => Defaults.HyperbandIterations };
     private static readonly Option<string[]> Enqueue = CommonOptions.Enqueue();
     private static readonly Option<string[]> Fix = CommonOptions.Fix();
-    private static readonly Option<double?> MaxMultAdds = CommonOptions.MaxMultAdds();
+    private static readonly Option<string?> MaxMultAdds = CommonOptions.MaxMultAdds("none");
     private static readonly Option<int> Initial = new("--initial") { Description = "Random trials before the Gaussian process guides the search.", DefaultValueFactory = _ => Defaults.InitialPoints };
     private static readonly ChoiceOption<AcquisitionKind> Acquisition = new("--acquisition", "ucb (beta 2.6, as KerasTuner) or ei (expected improvement).", Defaults.Acquisition);
     private static readonly ChoiceOption<TuningObjective> Objective = new("--objective", "val_accuracy (maximised) or val_loss (minimised), of each trial's best epoch.", Defaults.Objective);

@@ -30,11 +30,24 @@ public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, 
     /// </summary>
     public bool EnqueueDefaults { get; init; }
 
+    /// <summary>The most multiply-adds per image a searched network may cost (<see cref="TuneRequest.MaxMultAdds"/>); null for no limit.</summary>
+    public long? MaxMultAdds { get; init; }
+
+    /// <summary>
+    /// The seed preset's budget of multiply-adds: networks that answer one drawn digit in under 3 ms
+    /// (p50, in process) on the 2-core machines this product is measured on (about 1.7 ms plus 0.04 ms
+    /// a million through TorchSharp on a Xeon; docs/search.md). Measured at stop 24: with it the main job
+    /// chose two convolutions per block at 19.1 million and read 99.68% in 37 minutes; without it,
+    /// 119.1 million, 99.67%, 108 minutes.
+    /// </summary>
+    public const long SeedMaxMultAdds = 25_000_000;
+
     /// <summary>
     /// The seed's budget: 30 trials (each up to 10 epochs on all the training data, pruned by
-    /// ASHA; the seed's model first), final training up to 100 epochs.
+    /// ASHA; the seed's model first; networks of at most <see cref="SeedMaxMultAdds"/> multiply-adds),
+    /// final training up to 100 epochs.
     /// </summary>
-    public static PipelinePreset Seed { get; } = new(Choice.Name(PipelinePresetKind.Seed), 30, 5, 10, 1.0, 100, PrunerKind.Asha) { EnqueueDefaults = true };
+    public static PipelinePreset Seed { get; } = new(Choice.Name(PipelinePresetKind.Seed), 30, 5, 10, 1.0, 100, PrunerKind.Asha) { EnqueueDefaults = true, MaxMultAdds = SeedMaxMultAdds };
 
     /// <summary>
     /// A short try (its time on a 2-core machine is in docs/search.md): 10 trials of up to 3 epochs on 10% of the data, final
@@ -81,8 +94,6 @@ public sealed record PipelineRequest
     /// <summary>Hyperparameters the search holds at one value (<see cref="TuneRequest.Fixed"/>); the preset's enqueued defaults take them too.</summary>
     public IReadOnlyDictionary<string, double> Fixed { get; init; } = new Dictionary<string, double>();
 
-    /// <summary>The most multiply-adds per image a searched network may cost (<see cref="TuneRequest.MaxMultAdds"/>); null for no limit.</summary>
-    public long? MaxMultAdds { get; init; }
 
     /// <summary>The search's pruner; null for the preset's own.</summary>
     public PrunerKind? Pruner { get; init; }
@@ -198,7 +209,7 @@ public static class PipelineRun
             Pruner = pruner,
             Enqueue = preset.EnqueueDefaults ? [new Dictionary<string, double>(), .. request.Enqueue] : request.Enqueue,
             Fixed = request.Fixed,
-            MaxMultAdds = request.MaxMultAdds,
+            MaxMultAdds = preset.MaxMultAdds,
             TrialOptions = new TrainingOptions { Dataset = request.Dataset, Epochs = preset.TrialEpochs, DataFraction = preset.DataFraction, Seed = request.Seed, TrainLimit = request.TrainLimit, Augmentation = request.Augmentation, Monitor = request.Monitor },
             Threads = request.Threads,
             Device = request.Device,

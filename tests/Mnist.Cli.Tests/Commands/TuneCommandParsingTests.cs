@@ -121,8 +121,18 @@ public sealed class TuneCommandParsingTests
     public void Given_a_multiply_adds_budget_When_tune_or_pipeline_is_parsed_Then_it_reaches_the_request_as_a_whole_number()
     {
         Assert.Equal(25_000_000, TuneCommand.ToRequest(Parse("tune --out o --max-mult-adds 2.5e7")).MaxMultAdds);
-        Assert.Equal(20_000_000, PipelineCommand.ToRequest(Parse("pipeline --out o --max-mult-adds 20000000")).MaxMultAdds);
+        Assert.Equal(20_000_000, PipelineCommand.ToRequest(Parse("pipeline --out o --max-mult-adds 20000000")).Preset.MaxMultAdds);
         Assert.Null(TuneCommand.ToRequest(Parse("tune --out o")).MaxMultAdds);
+        Assert.Null(TuneCommand.ToRequest(Parse("tune --out o --max-mult-adds none")).MaxMultAdds);
+    }
+
+    [Fact]
+    public void Given_the_seed_preset_When_pipeline_is_parsed_Then_its_search_keeps_to_25_million_multiply_adds_unless_told_otherwise()
+    {
+        Assert.Equal(25_000_000, PipelineCommand.ToRequest(Parse("pipeline --out o --preset seed")).Preset.MaxMultAdds);
+        Assert.Null(PipelineCommand.ToRequest(Parse("pipeline --out o --preset seed --max-mult-adds none")).Preset.MaxMultAdds);
+        Assert.Equal(5_000_000, PipelineCommand.ToRequest(Parse("pipeline --out o --preset seed --max-mult-adds 5e6")).Preset.MaxMultAdds);
+        Assert.Null(PipelineCommand.ToRequest(Parse("pipeline --out o --preset quick")).Preset.MaxMultAdds);
     }
 
     [Fact]
@@ -130,7 +140,7 @@ public sealed class TuneCommandParsingTests
     {
         var e = Assert.Throws<ArgumentException>(() => TuneCommand.ToRequest(Parse("tune --out o --max-mult-adds 0")));
 
-        Assert.Contains("--max-mult-adds 0: must be at least 1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--max-mult-adds 0: must be a number of at least 1", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
