@@ -45,7 +45,7 @@ internal static class ServeCommand
             await using var app = WebApp.Build(options);
             await WebCommand.StartAsync(app, options.Urls, context).ConfigureAwait(false);
             return await WebCommand.RunUntilStoppedAsync(app, context, addresses =>
-                $"Serving {options.Model} with {(options.Engine == InferenceEngineKind.Onnx ? "ONNX Runtime" : "TorchSharp")} at {addresses} (Ctrl+C stops)").ConfigureAwait(false);
+                $"Serving {options.Model} with {app.Services.GetRequiredService<IInferenceEngine>().Runtime} at {addresses} (Ctrl+C stops)").ConfigureAwait(false);
         }));
         return command;
     }

@@ -23,6 +23,9 @@ public interface IInferenceEngine : IDisposable
     /// <summary>Which runtime this is (its name, <see cref="Choice.Name"/>, is what <c>/healthz</c> says).</summary>
     InferenceEngineKind Kind { get; }
 
+    /// <summary>How the forward passes run, in words (the runtime and, for ONNX Runtime, the threads it chose at load): what <c>serve</c> says when it starts.</summary>
+    string Runtime { get; }
+
     /// <summary>How many fixed variants of each input a prediction averages over besides the input itself (<see cref="TestTimeAugmentation"/>); 0 for none.</summary>
     int TestTimeVariants => 0;
 

@@ -71,6 +71,13 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     }
 
     public InferenceEngineKind Kind => InferenceEngineKind.Onnx;
+
+    public string Runtime => Describe(Threads, SmallBatchThreads);
+
+    /// <summary>The engine's <see cref="Runtime"/> for its thread counts.</summary>
+    public static string Describe(int threads, int smallBatchThreads) => threads == 1
+        ? "ONNX Runtime (1 thread)"
+        : $"ONNX Runtime ({threads} threads; one drawn digit on {(smallBatchThreads == 1 ? "1 thread" : $"{smallBatchThreads} threads")}, the faster for this network at load)";
     public string Path { get; }
     public ModelFileContents Contents { get; }
     public ModelManifest Manifest => Contents.Manifest;

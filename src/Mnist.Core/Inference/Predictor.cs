@@ -51,6 +51,9 @@ public sealed class Predictor : IInferenceEngine
 
     public InferenceEngineKind Kind => InferenceEngineKind.Torch;
 
+    /// <summary>TorchSharp; its threads are the process's (<see cref="Infrastructure.Engine.Configure"/>).</summary>
+    public string Runtime => "TorchSharp";
+
     /// <summary>The model file this predictor was loaded from.</summary>
     public string Path { get; }
     public ModelFileContents Contents { get; }

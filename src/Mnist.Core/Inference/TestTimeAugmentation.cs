@@ -110,6 +110,7 @@ public static class TestTimeAugmentation
     private sealed class AugmentedEngine(IInferenceEngine inner, int variants) : IInferenceEngine
     {
         public InferenceEngineKind Kind => inner.Kind;
+        public string Runtime => $"{inner.Runtime}, each image averaged with {variants} shifted or rotated copies";
         public string Path => inner.Path;
         public ModelFileContents Contents => inner.Contents;
         public ModelManifest Manifest => inner.Manifest;

@@ -12,6 +12,7 @@ public sealed class InferenceQueueFailureTests
         private int _passes;
 
         public InferenceEngineKind Kind => InferenceEngineKind.Torch;
+        public string Runtime => "a test engine that fails once";
         public string Path => "test";
         public ModelFileContents Contents => throw new NotSupportedException();
         public ModelManifest Manifest => throw new NotSupportedException();

@@ -22,4 +22,13 @@ public sealed class OnnxSmallBatchThreadsTests
     {
         Assert.True(OnnxRuntimeEngine.FasterOnOneThread(oneThreadMs: 2.0, allThreadsMs: 2.0));
     }
+
+    [Theory]
+    [InlineData(1, 1, "ONNX Runtime (1 thread)")]
+    [InlineData(2, 1, "ONNX Runtime (2 threads; one drawn digit on 1 thread, the faster for this network at load)")]
+    [InlineData(4, 4, "ONNX Runtime (4 threads; one drawn digit on 4 threads, the faster for this network at load)")]
+    public void Given_the_threads_chosen_at_load_When_the_engine_describes_itself_Then_serve_can_say_which_one_drawn_digit_runs_on(int threads, int smallBatchThreads, string runtime)
+    {
+        Assert.Equal(runtime, OnnxRuntimeEngine.Describe(threads, smallBatchThreads));
+    }
 }

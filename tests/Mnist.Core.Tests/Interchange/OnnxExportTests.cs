@@ -271,6 +271,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal(InferenceEngineKind.Onnx, onnxEngine.Kind);
         Assert.Contains(onnxEngine.SmallBatchThreads, new[] { 1, 2 });
+        Assert.Equal(OnnxRuntimeEngine.Describe(2, onnxEngine.SmallBatchThreads), onnxEngine.Runtime);
         Assert.Equal(expected[0].Index, single.Index);
         foreach (var answers in new[] { batch, queued })
         {
