@@ -53,10 +53,10 @@ internal static class CommonOptions
         Description = "N or none: the most multiply-adds one image may cost through a searched network (mnist summary counts them; the seed's is 4.6e6, 2.5e7 is 25,000,000): the search tries no configuration above it. Default: " + defaultText + ".",
     };
 
-    /// <summary>The budget of <see cref="MaxMultAdds"/> as a whole number, null for none, or <paramref name="otherwise"/> when not given.</summary>
-    public static long? ReadMaxMultAdds(string? given, long? otherwise = null)
+    /// <summary>The budget of <see cref="MaxMultAdds"/> as a whole number; null when not given or none.</summary>
+    public static long? ReadMaxMultAdds(string? given)
     {
-        if (given is null) return otherwise;
+        if (given is null) return null;
         if (string.Equals(given.Trim(), "none", StringComparison.OrdinalIgnoreCase)) return null;
         if (!double.TryParse(given, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !(value >= 1) || value > long.MaxValue)
         {

@@ -78,6 +78,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     public static string Describe(int threads, int smallBatchThreads) => threads == 1
         ? "ONNX Runtime (1 thread)"
         : $"ONNX Runtime ({threads} threads; one drawn digit on {(smallBatchThreads == 1 ? "1 thread" : $"{smallBatchThreads} threads")}, the faster for this network at load)";
+
     public string Path { get; }
     public ModelFileContents Contents { get; }
     public ModelManifest Manifest => Contents.Manifest;

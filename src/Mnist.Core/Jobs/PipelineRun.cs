@@ -36,9 +36,9 @@ public sealed record PipelinePreset(string Name, int Trials, int InitialPoints, 
     /// <summary>
     /// The seed preset's budget of multiply-adds: networks that answer one drawn digit in under 3 ms
     /// (p50, in process) on the 2-core machines this product is measured on (about 1.7 ms plus 0.04 ms
-    /// a million through TorchSharp on a Xeon; docs/search.md). Measured at stop 24: with it the main job
-    /// chose two convolutions per block at 19.1 million and read 99.68% in 37 minutes; without it,
-    /// 119.1 million, 99.67%, 108 minutes.
+    /// a million through TorchSharp on a Xeon; docs/search.md). Measured: with it the main job chose two
+    /// convolutions per block, conv 32/64, at 18.9 million and read 99.68% in 37 minutes on a Xeon (stop 24),
+    /// 99.61% in 32 minutes on a Zen 5 (stop 25); without it, 119.1 million, 99.67%, 108 minutes (Xeon).
     /// </summary>
     public const long SeedMaxMultAdds = 25_000_000;
 
@@ -93,7 +93,6 @@ public sealed record PipelineRequest
 
     /// <summary>Hyperparameters the search holds at one value (<see cref="TuneRequest.Fixed"/>); the preset's enqueued defaults take them too.</summary>
     public IReadOnlyDictionary<string, double> Fixed { get; init; } = new Dictionary<string, double>();
-
 
     /// <summary>The search's pruner; null for the preset's own.</summary>
     public PrunerKind? Pruner { get; init; }
