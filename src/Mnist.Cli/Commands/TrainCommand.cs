@@ -32,6 +32,10 @@ internal static class TrainCommand
     private static readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam learning rate (default: the hyperparameters', 1e-3 for the seed)." };
     private static readonly Option<int> ReduceLrPatience = new("--reduce-lr-patience") { Description = "ReduceLROnPlateau: multiply the rate by --reduce-lr-factor after N epochs without a better --monitor value (0 = off, as in the seed).", DefaultValueFactory = _ => Defaults.ReduceLrPatience };
     private static readonly Option<double> ReduceLrFactor = new("--reduce-lr-factor") { Description = "ReduceLROnPlateau: the factor the rate is multiplied by.", DefaultValueFactory = _ => Defaults.ReduceLrFactor };
+    private static readonly ChoiceOption<LrSchedule> Schedule = new(
+        "--lr-schedule",
+        "How the learning rate moves: plateau (constant, reduced by ReduceLROnPlateau) or one_cycle (per batch over the whole --epochs budget: a cosine warm-up from a tenth of the rate to all of it over the first quarter, then cosine annealing to a thousandth; no plateau reductions; use with --patience 0 so that the run reaches the end of its cycle).",
+        Defaults.LrSchedule);
     private static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the one-hot targets (0 = none, as in the seed).", DefaultValueFactory = _ => Defaults.LabelSmoothing };
     private static readonly Option<string?> Hyperparameters = new("--hyperparameters") { Description = "JSON file of hyperparameters (default: the seed's final model)." };
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint." };
@@ -44,7 +48,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model (the seed's final model by default) and evaluate it on the test set.")
         {
             DataDir, DatasetName, Out, Epochs, BatchSize, Patience, Monitor, ValidationSplit, Seed, SplitSeed, TrainLimit, NoAugment, Rotation, Zoom, Shift,
-            Standardize, LearningRate, ReduceLrPatience, ReduceLrFactor, LabelSmoothing, Hyperparameters, Resume, Threads, Device, TensorBoard,
+            Standardize, LearningRate, ReduceLrPatience, ReduceLrFactor, Schedule, LabelSmoothing, Hyperparameters, Resume, Threads, Device, TensorBoard,
         };
         Augment.AddTo(command);
         command.SetAction((parse, ct) => CliApp.Guard(context, async () =>
@@ -97,6 +101,7 @@ internal static class TrainCommand
                 Standardize = parse.GetValue(Standardize),
                 ReduceLrPatience = parse.GetValue(ReduceLrPatience),
                 ReduceLrFactor = parse.GetValue(ReduceLrFactor),
+                LrSchedule = Schedule.Read(parse),
                 LabelSmoothing = parse.GetValue(LabelSmoothing),
             },
             Resume = parse.GetValue(Resume),

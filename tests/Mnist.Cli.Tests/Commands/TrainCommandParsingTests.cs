@@ -56,6 +56,30 @@ public sealed class TrainCommandParsingTests
     }
 
     [Fact]
+    public void Given_no_schedule_When_parsed_Then_the_rate_is_reduced_on_plateaus()
+    {
+        Assert.Equal(Core.Training.LrSchedule.Plateau, Parse("train --out o").Options.LrSchedule);
+    }
+
+    [Fact]
+    public void Given_a_one_cycle_schedule_When_parsed_Then_the_rate_follows_one_cycle_over_the_budget()
+    {
+        var r = Parse("train --out o --lr-schedule one_cycle --epochs 30 --patience 0");
+
+        Assert.Equal((Core.Training.LrSchedule.OneCycle, 30, 0), (r.Options.LrSchedule, r.Options.Epochs, r.Options.Patience));
+    }
+
+    [Fact]
+    public void Given_an_unknown_schedule_When_parsed_Then_the_error_names_the_flag_and_the_choices()
+    {
+        var parse = CliApp.Parse(["train", "--out", "o", "--lr-schedule", "cosine"]);
+
+        var error = Assert.Single(parse.Errors).Message;
+        Assert.Contains("--lr-schedule cosine", error);
+        Assert.Contains("one_cycle", error);
+    }
+
+    [Fact]
     public void Given_no_monitor_When_parsed_Then_early_stopping_watches_val_accuracy()
     {
         Assert.Equal(Core.Tuning.TuningObjective.ValAccuracy, Parse("train --out o").Options.Monitor);
