@@ -24,7 +24,7 @@ public sealed class ChoiceOptionTests
     {
         var choices = AllOptions().Where(o => o.GetType().IsGenericType && o.GetType().GetGenericTypeDefinition() == typeof(ChoiceOption<>)).ToList();
 
-        Assert.Equal(["--acquisition", "--device", "--engine", "--ensemble-from", "--format", "--monitor", "--objective", "--oracle", "--preset", "--pruner", "--split"], choices.Select(o => o.Name).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(["--acquisition", "--device", "--engine", "--ensemble-from", "--format", "--lr-schedule", "--monitor", "--objective", "--oracle", "--preset", "--pruner", "--split"], choices.Select(o => o.Name).Distinct().Order(StringComparer.Ordinal));
         Assert.All(choices, option =>
         {
             var names = (IReadOnlyList<string>)typeof(Choice).GetMethod(nameof(Choice.Names))!.MakeGenericMethod(option.GetType().GetGenericArguments()[0]).Invoke(null, null)!;
