@@ -81,6 +81,7 @@ public sealed class ChoiceOptionTests
     [InlineData("pipeline --out o --preset huge", "--preset huge: expected seed or quick")]
     [InlineData("pipeline --out o --pruner sha", "--pruner sha: expected asha or none")]
     [InlineData("train --out o --device gpu", "--device gpu: expected cpu, cuda or auto")]
+    [InlineData("train --out o --lr-schedule cosine", "--lr-schedule cosine: expected plateau or one_cycle")]
     [InlineData("serve --model m --engine tensorrt", "--engine tensorrt: expected torch or onnx")]
     [InlineData("export --model m --out m.h5 --format keras", "--format keras: expected onnx")]
     public void Given_an_unknown_name_When_parsed_Then_the_error_names_the_flag_the_value_and_the_names_accepted(string line, string error)

@@ -70,16 +70,6 @@ public sealed class TrainCommandParsingTests
     }
 
     [Fact]
-    public void Given_an_unknown_schedule_When_parsed_Then_the_error_names_the_flag_and_the_choices()
-    {
-        var parse = CliApp.Parse(["train", "--out", "o", "--lr-schedule", "cosine"]);
-
-        var error = Assert.Single(parse.Errors).Message;
-        Assert.Contains("--lr-schedule cosine", error);
-        Assert.Contains("one_cycle", error);
-    }
-
-    [Fact]
     public void Given_no_monitor_When_parsed_Then_early_stopping_watches_val_accuracy()
     {
         Assert.Equal(Core.Tuning.TuningObjective.ValAccuracy, Parse("train --out o").Options.Monitor);
